@@ -1,0 +1,68 @@
+// ai-prompt-guard: allow/deny patterns on prompts, before any token is spent. Same configuration and
+// verdicts as Kong's ai-prompt-guard (deny first, then allow if set; every rejection a 400 "bad request",
+// the reason only in the log), with patterns on a linear-time engine and every text part checked.
+import { arr, bool, defineConfig, int, str, type ConfigOf } from '../shared/config-schema';
+import { fail } from '../shared/kong/fail';
+import type { KongPDK } from '../shared/kong/pdk';
+import { readJsonBody } from '../shared/kong/read-json-body';
+import { PatternSet } from '../shared/prompt-guard/patterns';
+import { promptText } from '../shared/prompt-guard/prompt-text';
+import { PACKAGE_VERSION } from '../shared/version';
+
+const pattern = str({ len_min: 1, len_max: 500 });
+
+const config = defineConfig({
+  allow_patterns: arr(pattern, { len_max: 10, description: 'Prompts must match at least one of these regular expressions.' }),
+  deny_patterns: arr(pattern, { len_max: 10, description: 'Prompts matching any of these regular expressions are rejected.' }),
+  allow_all_conversation_history: bool({ required: true, default: false }),
+  match_all_roles: bool({ required: true, default: false }),
+  max_request_body_size: int({ default: 8192, gt: 0 }),
+  llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
+}, {
+  checks: [
+    (c) => ((c.allow_patterns?.length ?? 0) + (c.deny_patterns?.length ?? 0) > 0 ? undefined
+      : "at least one of these fields must be non-empty: 'config.allow_patterns', 'config.deny_patterns'"),
+    (c) => (c.match_all_roles && c.allow_all_conversation_history
+      ? "failed conditional validation given value of field 'config.match_all_roles': allow_all_conversation_history must be false" : undefined),
+    (c) => (c.llm_format === 'openai' ? undefined : `config.llm_format: '${c.llm_format}' is not supported by this build yet (openai only)`),
+  ],
+});
+
+export type AiPromptGuardConfig = ConfigOf<typeof config>;
+
+class AiPromptGuard {
+  private readonly config: AiPromptGuardConfig;
+  private readonly allow: PatternSet;
+  private readonly deny: PatternSet;
+
+  constructor(raw: unknown) {
+    this.config = config.parse(raw);
+    this.allow = new PatternSet(this.config.allow_patterns ?? [], 'config.allow_patterns');
+    this.deny = new PatternSet(this.config.deny_patterns ?? [], 'config.deny_patterns');
+  }
+
+  async access(kong: KongPDK): Promise<void> {
+    const verdict = await this.check(kong);
+    if (verdict === undefined) return;
+    // As Kong: the client learns nothing about the guard; the reason goes to the log.
+    await kong.log.debug(`blocked: ${verdict}`);
+    return fail(kong, 400, 'bad request');
+  }
+
+  /** The reason to block, or undefined to let the request through. */
+  private async check(kong: KongPDK): Promise<string | undefined> {
+    const read = await readJsonBody(kong, this.config.max_request_body_size);
+    if (!read.ok) return read.message;
+    const text = promptText(read.body, this.config);
+    if (!text.ok) return text.reason;
+    const denied = this.deny.firstMatch(text.texts);
+    if (denied !== -1) return `prompt pattern is blocked: deny_patterns[${denied}]`;
+    if (this.allow.size > 0 && this.allow.firstMatch(text.texts) === -1) return "prompt doesn't match any allowed pattern";
+    return undefined;
+  }
+}
+
+export const Plugin = AiPromptGuard;
+export const Schema = config.kongFields;
+export const Version = PACKAGE_VERSION;
+export const Priority = 771;

@@ -1,0 +1,125 @@
+// The configuration records Kong's ai-proxy (3.9) and ai-proxy-advanced share: auth, model, logging,
+// declared once with Kong's field names, types, defaults and constraints (kong-ai-plugins.md §1), and
+// Kong's entity checks with Kong's messages (§1.5).
+import { bool, int, num, record, str, allOrNone, type ConfigCheck } from '../config-schema';
+
+export const PROVIDERS = ['openai', 'azure', 'anthropic', 'cohere', 'mistral', 'llama2', 'gemini', 'bedrock', 'huggingface'] as const;
+export const ROUTE_TYPES = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'] as const;
+
+export const authRecord = () => record({
+  header_name: str({ referenceable: true, description: 'Header name carrying the provider credential, e.g. Authorization.' }),
+  header_value: str({ referenceable: true, encrypted: true, description: 'Header value, e.g. "Bearer <key>"; a vault reference keeps it out of the config.' }),
+  param_name: str({ referenceable: true, description: 'Name of the query or body parameter carrying the credential.' }),
+  param_value: str({ referenceable: true, encrypted: true, description: 'Value of the credential parameter.' }),
+  param_location: str({ one_of: ['query', 'body'], description: 'Where param_name/param_value go: query or body.' }),
+  azure_use_managed_identity: bool({ default: false }),
+  azure_client_id: str({ referenceable: true }),
+  azure_client_secret: str({ referenceable: true, encrypted: true }),
+  azure_tenant_id: str({ referenceable: true }),
+  gcp_use_service_account: bool({ default: false }),
+  gcp_service_account_json: str({ referenceable: true, encrypted: true }),
+  aws_access_key_id: str({ referenceable: true, encrypted: true }),
+  aws_secret_access_key: str({ referenceable: true, encrypted: true }),
+  allow_override: bool({ default: false, description: "Keep the client's own credential when it sends one." }),
+}, { required: false });
+
+export const modelRecord = () => record({
+  provider: str({ required: true, one_of: PROVIDERS, description: 'AI provider to proxy to.' }),
+  name: str({ description: 'Model name; when unset, the model named in the request body is used.' }),
+  options: record({
+    max_tokens: int(),
+    input_cost: num({ gt: 0 }),
+    output_cost: num({ gt: 0 }),
+    temperature: num({ between: [0, 5] }),
+    top_p: num({ between: [0, 1] }),
+    top_k: int({ between: [0, 500] }),
+    anthropic_version: str(),
+    azure_instance: str(),
+    azure_api_version: str({ default: '2023-05-15' }),
+    azure_deployment_id: str(),
+    llama2_format: str({ one_of: ['raw', 'openai', 'ollama'] }),
+    mistral_format: str({ one_of: ['openai', 'ollama'] }),
+    upstream_url: str({ description: 'Replaces the provider URL (scheme, host, port and path).' }),
+    upstream_path: str({ description: 'Replaces the operation path (deprecated by Kong in favour of upstream_url).' }),
+    gemini: record({
+      api_endpoint: str(),
+      project_id: str(),
+      location_id: str(),
+    }, { required: false, entity_checks: [{ mutually_required: ['api_endpoint', 'project_id', 'location_id'] }] }),
+    bedrock: record({ aws_region: str() }, { required: false }),
+    huggingface: record({ use_cache: bool(), wait_for_model: bool() }, { required: false }),
+  }, { required: false }),
+});
+
+export const loggingRecord = () => record({
+  log_statistics: bool({ required: true, default: false }),
+  log_payloads: bool({ required: true, default: false }),
+});
+
+interface ModelLike {
+  readonly auth: { readonly allow_override: boolean } | null;
+  readonly model: {
+    readonly provider: string;
+    readonly options: {
+      readonly upstream_url: string | null;
+      readonly llama2_format: string | null;
+      readonly mistral_format: string | null;
+      readonly anthropic_version: string | null;
+      readonly azure_instance: string | null;
+      readonly azure_api_version: string | null;
+      readonly azure_deployment_id: string | null;
+    } | null;
+  };
+}
+
+const MUST_SET: ReadonlyArray<[provider: string, option: keyof NonNullable<ModelLike['model']['options']>, message: string]> = [
+  ['llama2', 'llama2_format', "must set 'model.options.llama2_format' for llama2 provider"],
+  ['mistral', 'mistral_format', "must set 'model.options.mistral_format' for mistral provider"],
+  ['anthropic', 'anthropic_version', "must set 'model.options.anthropic_version' for anthropic provider"],
+  ['azure', 'azure_instance', "must set 'model.options.azure_instance' for azure provider"],
+  ['azure', 'azure_api_version', "must set 'model.options.azure_api_version' for azure provider"],
+  ['azure', 'azure_deployment_id', "must set 'model.options.azure_deployment_id' for azure provider"],
+  ['llama2', 'upstream_url', "must set 'model.options.upstream_url' for self-hosted providers/models"],
+];
+
+/** Kong's entity checks on auth and model, with Kong's messages; `prefix` names the record's place. */
+export function modelChecks(prefix = ''): ConfigCheck<ModelLike>[] {
+  const p = (s: string) => `${prefix}${s}`;
+  return [
+    (c) => allOrNone(p('auth.header_name'), p('auth.header_value'))(c),
+    (c) => allOrNone(p('auth.param_name'), p('auth.param_value'), p('auth.param_location'))(c),
+    (c) => (['bedrock', 'gemini'].includes(c.model.provider) && c.auth?.allow_override === true
+      ? 'bedrock and gemini only support auth.allow_override = false' : undefined),
+    (c) => {
+      for (const [provider, option, message] of MUST_SET) {
+        if (c.model.provider === provider && !c.model.options?.[option]) return message;
+      }
+      return undefined;
+    },
+    (c) => {
+      const u = c.model.options?.upstream_url;
+      if (!u) return undefined;
+      try {
+        const url = new URL(u);
+        return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `${p('model.options.upstream_url')}: must be an http or https URL`;
+      } catch {
+        return `${p('model.options.upstream_url')}: not a valid URL: ${u}`;
+      }
+    },
+  ];
+}
+
+/**
+ * Until the provider translations land (shared/providers), only upstreams that speak OpenAI's format
+ * can be served; any other provider is refused at configuration time rather than mistranslated.
+ */
+export function supportedProviderCheck(prefix = ''): ConfigCheck<ModelLike> {
+  return (c) => {
+    const { provider, options } = c.model;
+    const openaiFormat = provider === 'openai'
+      || (provider === 'llama2' && options?.llama2_format === 'openai')
+      || (provider === 'mistral' && options?.mistral_format === 'openai' && !!options.upstream_url);
+    return openaiFormat ? undefined
+      : `${prefix}model.provider: '${provider}' is not supported by this build yet (OpenAI-format upstreams only: openai, llama2/mistral with format openai and upstream_url)`;
+  };
+}

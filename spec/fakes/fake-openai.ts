@@ -1,0 +1,182 @@
+// A fake OpenAI-compatible LLM provider for development and tests, clearly not a real model: it answers
+// chat completions (plain and streamed as server-sent events), legacy completions and embeddings in
+// OpenAI's wire format, checks a bearer key when given one, and records what it received.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomBytes } from 'node:crypto';
+
+export interface FakeOpenAIOptions {
+  /** When set, requests must carry `Authorization: Bearer <apiKey>`. */
+  apiKey?: string;
+  /** Pause between streamed chunks. */
+  chunkDelayMs?: number;
+  /** Number of content chunks in a stream (the reply is split into this many pieces). */
+  streamChunks?: number;
+}
+
+export interface RecordedRequest {
+  method: string;
+  url: string;
+  headers: IncomingMessage['headers'];
+  body: string;
+}
+
+export const FAKE_MODEL = 'fake-llm-1';
+
+function openaiError(res: ServerResponse, status: number, message: string, type: string, code: string | null): void {
+  const body = JSON.stringify({ error: { message, type, param: null, code } });
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+  res.end(body);
+}
+
+function words(text: string): number {
+  return text.split(/\s+/).filter(Boolean).length;
+}
+
+function lastUserText(messages: unknown): string {
+  if (!Array.isArray(messages)) return '';
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as { role?: unknown; content?: unknown };
+    if (m?.role !== 'user') continue;
+    if (typeof m.content === 'string') return m.content;
+    if (Array.isArray(m.content)) {
+      return m.content.map((p: { type?: string; text?: string }) => (p?.type === 'text' ? p.text ?? '' : '')).join(' ');
+    }
+  }
+  return '';
+}
+
+function promptTokens(body: Record<string, unknown>): number {
+  if (Array.isArray(body.messages)) {
+    return body.messages.reduce((n: number, m: { content?: unknown }) => n + 4 + words(typeof m?.content === 'string' ? m.content : JSON.stringify(m?.content ?? '')), 0);
+  }
+  return words(String(body.prompt ?? body.input ?? ''));
+}
+
+export function fakeReply(prompt: string): string {
+  const p = prompt.length > 80 ? `${prompt.slice(0, 80)}...` : prompt;
+  return `This is a fake LLM (development only) answering: ${p || '(empty prompt)'}`;
+}
+
+function split(text: string, n: number): string[] {
+  const size = Math.max(1, Math.ceil(text.length / n));
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+export class FakeOpenAI {
+  readonly requests: RecordedRequest[] = [];
+  private server: Server | undefined;
+  url = '';
+
+  constructor(private readonly opts: FakeOpenAIOptions = {}) {}
+
+  async listen(port = 0, host = '127.0.0.1'): Promise<string> {
+    this.server = createServer((req, res) => {
+      this.handle(req, res).catch(() => res.destroy());
+    });
+    await new Promise<void>((r, j) => { this.server!.once('error', j); this.server!.listen(port, host, () => r()); });
+    const a = this.server.address();
+    this.url = `http://${host}:${typeof a === 'object' && a ? a.port : port}`;
+    return this.url;
+  }
+
+  async close(): Promise<void> {
+    if (!this.server) return;
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server!.close(() => r()));
+  }
+
+  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks).toString('utf8');
+    this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
+    if (this.opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${this.opts.apiKey}`) {
+      openaiError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
+      return;
+    }
+    if (req.method !== 'POST') {
+      openaiError(res, 405, `Method ${req.method} not allowed.`, 'invalid_request_error', null);
+      return;
+    }
+    let body: Record<string, unknown>;
+    try {
+      const parsed: unknown = JSON.parse(raw);
+      if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
+      body = parsed as Record<string, unknown>;
+    } catch {
+      openaiError(res, 400, 'We could not parse the JSON body of your request.', 'invalid_request_error', null);
+      return;
+    }
+    const path = (req.url ?? '').split('?')[0];
+    const model = typeof body.model === 'string' ? body.model : FAKE_MODEL;
+    const created = Math.floor(Date.now() / 1000);
+    if (path?.endsWith('/chat/completions')) {
+      if (!Array.isArray(body.messages)) {
+        openaiError(res, 400, "Missing required parameter: 'messages'.", 'invalid_request_error', 'missing_required_parameter');
+        return;
+      }
+      const text = fakeReply(lastUserText(body.messages));
+      const usage = { prompt_tokens: promptTokens(body), completion_tokens: words(text), total_tokens: 0 };
+      usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+      const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
+      if (body.stream === true) {
+        await this.stream(res, id, model, created, text, usage,
+          (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
+        return;
+      }
+      this.json(res, {
+        id, object: 'chat.completion', created, model, system_fingerprint: 'fp_fake',
+        choices: [{ index: 0, message: { role: 'assistant', content: text, refusal: null }, logprobs: null, finish_reason: 'stop' }],
+        usage,
+      });
+      return;
+    }
+    if (path?.endsWith('/completions')) {
+      const text = fakeReply(String(body.prompt ?? ''));
+      const usage = { prompt_tokens: promptTokens(body), completion_tokens: words(text), total_tokens: 0 };
+      usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
+      this.json(res, {
+        id: `cmpl-${randomBytes(12).toString('hex')}`, object: 'text_completion', created, model,
+        choices: [{ text, index: 0, logprobs: null, finish_reason: 'stop' }], usage,
+      });
+      return;
+    }
+    if (path?.endsWith('/embeddings')) {
+      const inputs = Array.isArray(body.input) ? body.input : [body.input];
+      const data = inputs.map((input, index) => ({
+        object: 'embedding', index,
+        embedding: Array.from({ length: 8 }, (_, i) => Number(Math.sin(String(input).length + i).toFixed(6))),
+      }));
+      const tokens = inputs.reduce((n: number, x) => n + words(String(x)), 0);
+      this.json(res, { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
+      return;
+    }
+    openaiError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error', null);
+  }
+
+  private json(res: ServerResponse, v: unknown): void {
+    const body = JSON.stringify(v);
+    res.writeHead(200, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  private async stream(res: ServerResponse, id: string, model: string, created: number, text: string,
+    usage: Record<string, number>, includeUsage: boolean): Promise<void> {
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    const base = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake' };
+    const send = (obj: unknown) => res.write(`data: ${JSON.stringify(obj)}\n\n`);
+    const pause = () => new Promise((r) => setTimeout(r, this.opts.chunkDelayMs ?? 0));
+    const usageField = includeUsage ? { usage: null } : {};
+    send({ ...base, choices: [{ index: 0, delta: { role: 'assistant', content: '', refusal: null }, logprobs: null, finish_reason: null }], ...usageField });
+    for (const piece of split(text, this.opts.streamChunks ?? 8)) {
+      if (this.opts.chunkDelayMs) await pause();
+      if (res.destroyed) return;
+      send({ ...base, choices: [{ index: 0, delta: { content: piece }, logprobs: null, finish_reason: null }], ...usageField });
+    }
+    send({ ...base, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: 'stop' }], ...usageField });
+    if (includeUsage) send({ ...base, choices: [], usage });
+    res.end('data: [DONE]\n\n');
+  }
+}

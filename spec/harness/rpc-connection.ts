@@ -1,0 +1,121 @@
+// Kong's side of one plugin-server RPC connection (kong/runloop/plugin_servers/rpc/mp_rpc.lua, Rpc:call):
+// connect to the unix socket, send `[0, msgid, method, [param]]` in a single write, read until exactly
+// one reply is decoded, check `[1, msgid]`, hand type-2 notifications to the caller, then keep the
+// connection alive in a per-worker pool. One request in flight per connection, never pipelined.
+import { connect, type Socket } from 'node:net';
+import { Encoder, decodeMultiStream } from '@msgpack/msgpack';
+
+export class RpcTransportError extends Error {}
+
+/** The error string a plugin server put in a reply: `[1, msgid, err, nil]`. */
+export class RpcReplyError extends Error {}
+
+export type Notification = (label: unknown, args: unknown) => void;
+
+const encoder = new Encoder({ ignoreUndefined: false });
+
+class PooledConnection {
+  private readonly replies: AsyncIterator<unknown>;
+  closed = false;
+
+  constructor(readonly socket: Socket) {
+    this.replies = decodeMultiStream(socket)[Symbol.asyncIterator]();
+    socket.on('close', () => { this.closed = true; });
+    socket.on('error', () => { this.closed = true; });
+  }
+
+  async next(timeoutMs: number): Promise<unknown> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new RpcTransportError('timeout')), timeoutMs);
+    });
+    try {
+      const r = await Promise.race([this.replies.next(), timeout]);
+      if (r.done) throw new RpcTransportError('closed');
+      return r.value;
+    } catch (e) {
+      this.destroy();
+      if (e instanceof RpcTransportError) throw e;
+      throw new RpcTransportError(e instanceof Error ? e.message : String(e));
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  destroy(): void {
+    this.closed = true;
+    this.socket.destroy();
+  }
+}
+
+/** A worker's keepalive pool for one socket path (lua_socket_pool_size defaults to 256). */
+export class RpcPool {
+  private readonly idle: PooledConnection[] = [];
+  private readonly all = new Set<PooledConnection>();
+
+  constructor(readonly socketPath: string, readonly timeoutMs = 60_000, readonly maxIdle = 256) {}
+
+  private open(): Promise<PooledConnection> {
+    return new Promise((resolve, reject) => {
+      const socket = connect(this.socketPath);
+      const onError = (err: Error) => reject(new RpcTransportError(`trying to connect: ${err.message}`));
+      socket.once('error', onError);
+      socket.once('connect', () => {
+        socket.off('error', onError);
+        const c = new PooledConnection(socket);
+        this.all.add(c);
+        socket.on('close', () => this.all.delete(c));
+        resolve(c);
+      });
+    });
+  }
+
+  private async take(): Promise<PooledConnection> {
+    while (this.idle.length > 0) {
+      const c = this.idle.pop()!;
+      if (!c.closed) return c;
+    }
+    return this.open();
+  }
+
+  private release(c: PooledConnection): void {
+    if (!c.closed && this.idle.length < this.maxIdle) this.idle.push(c);
+    else c.destroy();
+  }
+
+  /** One request/reply. Returns the result, throws RpcReplyError or RpcTransportError. */
+  async call(msgid: number, method: string, params: unknown[], onNotification: Notification): Promise<unknown> {
+    const conn = await this.take();
+    let bytes: Uint8Array;
+    try {
+      bytes = encoder.encode([0, msgid, method, params]);
+    } catch (e) {
+      this.release(conn);
+      throw e;
+    }
+    conn.socket.write(bytes);
+    for (;;) {
+      const msg = await conn.next(this.timeoutMs);
+      if (!Array.isArray(msg)) {
+        conn.destroy();
+        throw new RpcTransportError(`malformed reply: ${JSON.stringify(msg)}`);
+      }
+      if (msg[0] === 2) {
+        onNotification(msg[1], msg[2]);
+        continue;
+      }
+      // Kong asserts these; an assertion failure is a Lua error for the request.
+      if (msg[0] !== 1) throw new RpcTransportError('RPC response expected from Go plugin server');
+      if (msg[1] !== msgid) throw new RpcTransportError('unexpected RPC response ID from Go plugin server');
+      this.release(conn);
+      if (msg[2] !== null && msg[2] !== undefined) throw new RpcReplyError(String(msg[2]));
+      return msg[3];
+    }
+  }
+
+  close(): void {
+    for (const c of this.all) c.destroy();
+    this.all.clear();
+    this.idle.length = 0;
+  }
+}
