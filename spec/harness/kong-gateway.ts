@@ -431,8 +431,13 @@ export class KongGateway {
     let size = 0;
     try {
       for await (const chunk of upstream.body) {
+        if (res.destroyed) {
+          // The client went away: nginx closes the upstream connection too.
+          upstream.body.destroy();
+          break;
+        }
         size += (chunk as Buffer).length;
-        if (!res.write(chunk)) await new Promise((r) => res.once('drain', r));
+        if (!res.write(chunk)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
       }
       res.end();
     } catch (e) {
