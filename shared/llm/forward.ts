@@ -6,7 +6,8 @@ import type { KongPDK } from '../kong/pdk';
 import { fail, JSON_HEADERS } from '../kong/fail';
 import { readJsonBody } from '../kong/read-json-body';
 import { checkRequest, type ResponseStreaming, type RouteType } from '../openai/validate-request';
-import { openaiTarget } from '../providers/openai';
+import { OPENAI_PATHS } from '../providers/openai';
+import { parseUpstreamUrl, resolveUrl } from '../providers/upstream';
 import { planCredentialHeaders } from './credentials';
 
 export interface ForwardConfig {
@@ -68,10 +69,13 @@ export async function forwardToOpenAICompatible(kong: KongPDK, cfg: ForwardConfi
     if (!(auth.allow_override && body[auth.param_name] !== undefined)) body[auth.param_name] = auth.param_value;
   }
 
-  const target = openaiTarget(cfg.route_type, cfg.model.options ?? { upstream_url: null, upstream_path: null });
+  const o = cfg.model.options ?? { upstream_url: null, upstream_path: null };
+  const target = parseUpstreamUrl(resolveUrl(o, 'https://api.openai.com', preserve ? '' : OPENAI_PATHS[cfg.route_type as keyof typeof OPENAI_PATHS]));
+  // preserve without an override: the path is left to Kong (the route's stripped path on the service path).
+  const path = preserve && o.upstream_url === null && o.upstream_path === null ? null : target.path;
   await kong.service.setTarget(target.host, target.port);
   await kong.service.request.setScheme(target.scheme);
-  if (target.path !== null) await kong.service.request.setPath(target.path);
+  if (path !== null) await kong.service.request.setPath(path);
   if (auth?.param_name && auth.param_value && auth.param_location === 'query') {
     // The credential parameter replaces the client's query string.
     await kong.service.request.setRawQuery(`${encodeURIComponent(auth.param_name)}=${encodeURIComponent(auth.param_value)}`);

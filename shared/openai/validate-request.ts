@@ -1,6 +1,7 @@
 // Kong ai-proxy's request checks, in Kong's order and with its messages (kong-ai-plugins.md §2.2), for a
 // body already parsed as a JSON object.
-export type RouteType = 'llm/v1/chat' | 'llm/v1/completions' | 'llm/v1/embeddings' | 'preserve';
+import type { RouteType } from './types';
+export type { RouteType };
 export type ResponseStreaming = 'allow' | 'deny' | 'always';
 
 export type RequestCheck =

@@ -1,30 +1,118 @@
-// OpenAI and OpenAI-compatible upstreams: the body is already in the provider's format, so only the
-// upstream coordinates and the auth header are the provider's own.
-import type { RouteType } from '../openai/validate-request';
-import { normalisePath, parseUpstreamUrl, type UpstreamTarget } from './upstream';
+// OpenAI: the clients' own format, so requests and responses pass through with the configured model and
+// stream settings applied. Its building blocks serve every OpenAI-format upstream (Azure, Mistral and
+// Llama in openai format, Hugging Face's chat API).
+import type {
+  ChatCompletion, ChatCompletionChunk, OpenAIRequestBody, OpenAIResponseBody, RouteType, Usage,
+} from '../openai/types';
+import { applyConfiguredAuth } from './auth';
+import { parseOpenAIStyleError } from './errors';
+import { resolveUrl } from './upstream';
+import {
+  ProviderStreamError, TranslationError, type Provider, type StreamChunk, type StreamTranslator, type TargetContext,
+  type UpstreamEvent, type UpstreamRequest,
+} from './types';
 
-const OPENAI_BASE = 'https://api.openai.com:443';
-
-const PATHS: Record<Exclude<RouteType, 'preserve'>, string> = {
+export const OPENAI_PATHS: Readonly<Record<Exclude<RouteType, 'preserve'>, string>> = {
   'llm/v1/chat': '/v1/chat/completions',
   'llm/v1/completions': '/v1/completions',
   'llm/v1/embeddings': '/v1/embeddings',
 };
 
-export interface UpstreamOptions {
-  upstream_url: string | null;
-  upstream_path: string | null;
+/**
+ * The body an OpenAI-format upstream gets: the configured model, `stream` explicit, and on a stream
+ * usage always requested (the pipeline drops the usage chunk again when the client did not ask).
+ * `top_k` is not OpenAI's and is removed.
+ */
+export function openaiBody(body: OpenAIRequestBody, ctx: TargetContext): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...body, model: ctx.model };
+  delete out.top_k;
+  if (ctx.routeType === 'llm/v1/embeddings') {
+    delete out.stream;
+    delete out.stream_options;
+    return out;
+  }
+  out.stream = ctx.stream;
+  if (ctx.stream) out.stream_options = { ...(body as { stream_options?: object }).stream_options, include_usage: true };
+  else delete out.stream_options;
+  return out;
+}
+
+export function jsonRequest(url: string, body: unknown, headers: Record<string, string> = {}): UpstreamRequest {
+  return { method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/** An OpenAI-shaped response, checked for the part the route type needs; the model kept as reported. */
+export function parseOpenAIResponse(body: unknown, ctx: TargetContext): OpenAIResponseBody {
+  if (!isObject(body)) throw new TranslationError(`failed to decode ${ctx.routeType} response`);
+  if (ctx.routeType === 'llm/v1/embeddings') {
+    if (!Array.isArray(body.data)) throw new TranslationError("'data' not in llm/v1/embeddings response");
+  } else if (!Array.isArray(body.choices)) {
+    throw new TranslationError(`'choices' not in ${ctx.routeType} response`);
+  }
+  return { ...body, model: typeof body.model === 'string' ? body.model : ctx.model } as unknown as OpenAIResponseBody;
+}
+
+function usageOf(v: unknown): Usage | undefined {
+  if (!isObject(v) || typeof v.prompt_tokens !== 'number') return undefined;
+  const completion = typeof v.completion_tokens === 'number' ? v.completion_tokens : 0;
+  return { ...(v as object), prompt_tokens: v.prompt_tokens, completion_tokens: completion,
+    total_tokens: typeof v.total_tokens === 'number' ? v.total_tokens : v.prompt_tokens + completion } as Usage;
 }
 
 /**
- * `upstream_url` replaces base and path; `upstream_path` replaces the operation path. In preserve mode
- * without either, the path is left to Kong (the route's stripped path on the service path): `path` is null.
+ * An OpenAI-format SSE stream: chunks pass through (re-serialised), the usage-only chunk is captured
+ * for the pipeline, `usage: null` fields dropped when the client did not ask for usage, `[DONE]` marks
+ * the normal end, an `{"error": ...}` payload becomes a ProviderStreamError.
  */
-export function openaiTarget(routeType: RouteType, o: UpstreamOptions): Omit<UpstreamTarget, 'path'> & { path: string | null } {
-  const base = parseUpstreamUrl(o.upstream_url ?? OPENAI_BASE);
-  const operation = routeType === 'preserve' ? null : PATHS[routeType];
-  const path = o.upstream_path !== null ? normalisePath(o.upstream_path)
-    : o.upstream_url !== null ? base.path
-    : operation;
-  return { ...base, path };
+export function openaiStreamTranslator(ctx: TargetContext): StreamTranslator {
+  let usage: Usage | undefined;
+  let done = false;
+  let sawChunk = false;
+  return {
+    push(ev: UpstreamEvent): StreamChunk[] {
+      if (ev.data === '[DONE]') { done = true; return []; }
+      let v: unknown;
+      try { v = JSON.parse(ev.data); } catch { throw new TranslationError(`invalid JSON in ${ctx.provider} stream event`); }
+      if (!isObject(v)) return [];
+      if (v.error !== undefined || ev.event === 'error') {
+        throw new ProviderStreamError(parseOpenAIStyleError(500, v, ctx));
+      }
+      const u = usageOf(v.usage);
+      if (u) usage = u;
+      if (!Array.isArray(v.choices) || v.choices.length === 0) return [];
+      sawChunk = true;
+      const chunk = { ...v } as unknown as ChatCompletionChunk;
+      if (!ctx.includeUsage) delete (chunk as { usage?: unknown }).usage;
+      return [chunk];
+    },
+    end() {
+      if (!done && !sawChunk) throw new TranslationError(`${ctx.provider} stream ended before any data`);
+      if (!done) throw new TranslationError(`${ctx.provider} stream ended before [DONE]`);
+      return { chunks: [], usage };
+    },
+    usage: () => usage,
+  };
 }
+
+export const openaiProvider: Provider = {
+  name: 'openai',
+  routeTypes: ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'],
+  framing: () => 'sse',
+  async buildRequest(body, ctx) {
+    const o = ctx.options;
+    if (ctx.routeType === 'preserve') {
+      return applyConfiguredAuth(jsonRequest(resolveUrl(o, 'https://api.openai.com', ''), body), ctx);
+    }
+    const url = resolveUrl(o, 'https://api.openai.com', OPENAI_PATHS[ctx.routeType]);
+    return applyConfiguredAuth(jsonRequest(url, openaiBody(body, ctx)), ctx);
+  },
+  parseResponse: parseOpenAIResponse,
+  streamTranslator: openaiStreamTranslator,
+  parseError: parseOpenAIStyleError,
+};
+
+export type { ChatCompletion };

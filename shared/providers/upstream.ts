@@ -28,3 +28,21 @@ export function parseUpstreamUrl(url: string): UpstreamTarget {
 export function normalisePath(path: string): string {
   return `/${path.replace(/^\/+/, '')}`;
 }
+
+/**
+ * A provider's URL for one call: its default base and operation path, unless the config overrides them.
+ * `upstream_url` replaces base and path (its query string is dropped, as Kong does); `upstream_path`
+ * replaces the operation path. `query` is appended (Gemini's `alt=sse`, Azure's `api-version`).
+ */
+export function resolveUrl(o: { upstream_url: string | null; upstream_path: string | null }, base: string, operation: string,
+  query: Record<string, string> = {}): string {
+  const root = o.upstream_url !== null ? parseUpstreamUrl(o.upstream_url) : parseUpstreamUrl(base);
+  const path = o.upstream_path !== null ? normalisePath(o.upstream_path)
+    : o.upstream_url !== null ? root.path
+    : normalisePath(`${root.path === '/' ? '' : root.path}${operation}`);
+  const defaultPort = root.scheme === 'https' ? 443 : 80;
+  const host = root.host.includes(':') ? `[${root.host}]` : root.host;
+  const u = new URL(`${root.scheme}://${host}${root.port === defaultPort ? '' : `:${root.port}`}${path}`);
+  for (const [k, v] of Object.entries(query)) u.searchParams.set(k, v);
+  return u.toString();
+}

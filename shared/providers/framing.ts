@@ -1,0 +1,177 @@
+// Stream framing, decoded once for every provider (style.md): server-sent events, NDJSON, AWS binary
+// event-stream and a streamed JSON array, each correct whatever the chunk boundaries (a UTF-8 character,
+// a line, a binary frame split anywhere) and in memory bounded by the largest single event.
+import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { EventStreamCodec } from '@smithy/eventstream-codec';
+import { fromUtf8, toUtf8 } from '@smithy/util-utf8';
+import { TranslationError, type StreamFraming, type UpstreamEvent } from './types';
+
+export interface FrameDecoder {
+  push(bytes: Uint8Array): UpstreamEvent[];
+  /** The upstream ended; throws TranslationError if it stopped inside an event. */
+  end(): UpstreamEvent[];
+}
+
+/** Largest single event accepted before the stream is declared broken (a guard, not a limit on streams). */
+export const MAX_EVENT_BYTES = 16 * 1024 * 1024;
+
+function sseDecoder(): FrameDecoder {
+  const text = new TextDecoder();
+  let out: UpstreamEvent[] = [];
+  let pending = 0;
+  const parser = createParser({
+    onEvent(m: EventSourceMessage) {
+      out.push(m.event !== undefined ? { event: m.event, data: m.data } : { data: m.data });
+      pending = 0;
+    },
+  });
+  const feed = (s: string) => {
+    pending += s.length;
+    if (pending > MAX_EVENT_BYTES) throw new TranslationError('stream event too large');
+    parser.feed(s);
+    const r = out;
+    out = [];
+    return r;
+  };
+  return {
+    push: (bytes) => feed(text.decode(bytes, { stream: true })),
+    end() {
+      // A last event without its blank line still counts (several providers close right after it).
+      const events = feed(`${text.decode()}\n\n`);
+      return events;
+    },
+  };
+}
+
+function ndjsonDecoder(): FrameDecoder {
+  const text = new TextDecoder();
+  let rest = '';
+  const lines = (s: string, final: boolean): UpstreamEvent[] => {
+    rest += s;
+    const parts = rest.split(/\r?\n/);
+    rest = final ? '' : parts.pop()!;
+    if (rest.length > MAX_EVENT_BYTES) throw new TranslationError('stream line too large');
+    return parts.filter((l) => l.trim() !== '').map((data) => ({ data }));
+  };
+  return {
+    push: (bytes) => lines(text.decode(bytes, { stream: true }), false),
+    end: () => lines(text.decode(), true),
+  };
+}
+
+function awsEventStreamDecoder(): FrameDecoder {
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  let buf = new Uint8Array(0);
+  const take = (): UpstreamEvent[] => {
+    const events: UpstreamEvent[] = [];
+    while (buf.length >= 4) {
+      const total = new DataView(buf.buffer, buf.byteOffset, 4).getUint32(0);
+      if (total < 16 || total > MAX_EVENT_BYTES) throw new TranslationError(`invalid event-stream frame length ${total}`);
+      if (buf.length < total) break;
+      let msg;
+      try {
+        msg = codec.decode(buf.subarray(0, total));
+      } catch (e) {
+        throw new TranslationError(`invalid event-stream frame: ${(e as Error).message}`);
+      }
+      buf = buf.subarray(total);
+      const h = (name: string) => {
+        const v = msg.headers[name];
+        return v && v.type === 'string' ? v.value : undefined;
+      };
+      const exception = h(':message-type') === 'exception' || h(':message-type') === 'error';
+      const event = exception ? (h(':exception-type') ?? h(':error-code') ?? 'exception') : h(':event-type');
+      const data = toUtf8(msg.body);
+      events.push(exception ? { event, data, exception: true } : event !== undefined ? { event, data } : { data });
+    }
+    return events;
+  };
+  return {
+    push(bytes) {
+      const next = new Uint8Array(buf.length + bytes.length);
+      next.set(buf);
+      next.set(bytes, buf.length);
+      buf = next;
+      return take();
+    },
+    end() {
+      const events = take();
+      if (buf.length > 0) throw new TranslationError('event stream ended inside a frame');
+      return events;
+    },
+  };
+}
+
+/** Elements of a top-level JSON array streamed in pieces (Gemini without alt=sse): `[{...},\n{...}]`. */
+function jsonArrayDecoder(): FrameDecoder {
+  const text = new TextDecoder();
+  let started = false;
+  let closed = false;
+  let depth = 0;
+  let inString = false;
+  let escaped = false;
+  let current = '';
+  const scan = (s: string): UpstreamEvent[] => {
+    const events: UpstreamEvent[] = [];
+    for (const ch of s) {
+      if (!started) {
+        if (ch === '[') started = true;
+        else if (!/\s/.test(ch)) throw new TranslationError('streamed JSON array expected');
+        continue;
+      }
+      if (closed) continue;
+      if (depth === 0 && !inString) {
+        if (ch === ']') { closed = true; continue; }
+        if (ch === ',' || /\s/.test(ch)) continue;
+      }
+      current += ch;
+      if (current.length > MAX_EVENT_BYTES) throw new TranslationError('stream element too large');
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (ch === '\\') escaped = true;
+        else if (ch === '"') inString = false;
+        continue;
+      }
+      if (ch === '"') inString = true;
+      else if (ch === '{' || ch === '[') depth++;
+      else if (ch === '}' || ch === ']') depth--;
+      if (depth === 0) {
+        events.push({ data: current });
+        current = '';
+      }
+    }
+    return events;
+  };
+  return {
+    push: (bytes) => scan(text.decode(bytes, { stream: true })),
+    end() {
+      const events = scan(text.decode());
+      if (!closed || current.trim() !== '') throw new TranslationError('streamed JSON array ended early');
+      return events;
+    },
+  };
+}
+
+export function createFrameDecoder(framing: StreamFraming): FrameDecoder {
+  switch (framing) {
+    case 'sse': return sseDecoder();
+    case 'ndjson': return ndjsonDecoder();
+    case 'aws-eventstream': return awsEventStreamDecoder();
+    case 'json-array': return jsonArrayDecoder();
+  }
+}
+
+/** Encodes AWS event-stream messages (tests and fakes build Bedrock streams with it). */
+export function encodeAwsEvent(eventType: string, payload: unknown, messageType: 'event' | 'exception' = 'event'): Uint8Array {
+  const codec = new EventStreamCodec(toUtf8, fromUtf8);
+  const typeHeader = messageType === 'event' ? ':event-type' : ':exception-type';
+  return codec.encode({
+    headers: {
+      ':message-type': { type: 'string', value: messageType },
+      [typeHeader]: { type: 'string', value: eventType },
+      ':content-type': { type: 'string', value: 'application/json' },
+    },
+    body: fromUtf8(JSON.stringify(payload)),
+  });
+}
+

@@ -1,0 +1,15 @@
+// Every provider by name: adding a provider adds its module, its fixtures and one line here.
+import { openaiProvider } from './openai';
+import type { Provider, ProviderName } from './types';
+
+const providers: Partial<Record<ProviderName, Provider>> = {
+  openai: openaiProvider,
+};
+
+export function getProvider(name: ProviderName): Provider | undefined {
+  return providers[name];
+}
+
+export function providerNames(): ProviderName[] {
+  return Object.keys(providers) as ProviderName[];
+}

@@ -1,0 +1,146 @@
+// The contract every provider fulfils: four pure functions between OpenAI's format and the provider's
+// own (style.md). No sockets, no Kong: the proxies call these, the tests call them directly.
+import type { OpenAIErrorBody } from '../openai/errors';
+import type {
+  ChatCompletionChunk, FinishReason, OpenAIRequestBody, OpenAIResponseBody, RouteType, TextCompletion, Usage,
+} from '../openai/types';
+
+export type ProviderName = 'openai' | 'azure' | 'anthropic' | 'gemini' | 'bedrock' | 'cohere' | 'mistral' | 'llama2' | 'huggingface';
+
+/** The config's `model.options`, as the plugins' schema declares it (unset: null). */
+export interface ModelOptions {
+  readonly max_tokens: number | null;
+  readonly temperature: number | null;
+  readonly top_p: number | null;
+  readonly top_k: number | null;
+  readonly anthropic_version: string | null;
+  readonly azure_instance: string | null;
+  readonly azure_api_version: string | null;
+  readonly azure_deployment_id: string | null;
+  readonly llama2_format: 'raw' | 'openai' | 'ollama' | null;
+  readonly mistral_format: 'openai' | 'ollama' | null;
+  readonly upstream_url: string | null;
+  readonly upstream_path: string | null;
+  readonly gemini: { readonly api_endpoint: string | null; readonly project_id: string | null; readonly location_id: string | null } | null;
+  readonly bedrock: { readonly aws_region: string | null } | null;
+  readonly huggingface: { readonly use_cache: boolean | null; readonly wait_for_model: boolean | null } | null;
+}
+
+/** The config's `auth`, as the plugins' schema declares it. */
+export interface ProviderAuth {
+  readonly header_name: string | null;
+  readonly header_value: string | null;
+  readonly param_name: string | null;
+  readonly param_value: string | null;
+  readonly param_location: 'query' | 'body' | null;
+  readonly gcp_use_service_account: boolean;
+  readonly gcp_service_account_json: string | null;
+  readonly aws_access_key_id: string | null;
+  readonly aws_secret_access_key: string | null;
+  readonly allow_override: boolean;
+}
+
+/** Everything a translation needs to know about the call, fixed for one request. */
+export interface TargetContext {
+  readonly provider: ProviderName;
+  readonly routeType: RouteType;
+  /** The model to call: the configured name, else the one in the request body. */
+  readonly model: string;
+  readonly stream: boolean;
+  /** The client asked for a final usage chunk (`stream_options.include_usage`). */
+  readonly includeUsage: boolean;
+  readonly options: ModelOptions;
+  readonly auth: ProviderAuth | null;
+  /**
+   * Environment for credential fallbacks (AWS_REGION, AWS_ACCESS_KEY_ID, GCP_SERVICE_ACCOUNT, ...):
+   * process.env in production, a fixed object in tests.
+   */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** Seconds since the epoch, for `created` when the provider gives none (tests fix it). */
+  readonly now: () => number;
+  /** Unique per request; ids the provider does not give are built from it (`chatcmpl-<requestId>`). */
+  readonly requestId: string;
+}
+
+export interface UpstreamRequest {
+  method: 'POST' | 'GET';
+  /** Absolute URL, query included. */
+  url: string;
+  /** Lower-case names. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** A provider error in OpenAI's shape; the provider's status is kept (429 and 529 stay distinct). */
+export interface ProviderError {
+  status: number;
+  body: OpenAIErrorBody;
+}
+
+/** A response or stream the translation cannot make sense of. Proxies answer 500 (Kong: "transformation failed"). */
+export class TranslationError extends Error {}
+
+/** How a provider frames its stream on the wire; decoded once, in framing.ts, before translation. */
+export type StreamFraming = 'sse' | 'ndjson' | 'aws-eventstream' | 'json-array';
+
+/**
+ * One decoded upstream stream event: SSE `event`/`data`; an NDJSON line (data); an AWS event-stream
+ * message (event = its `:event-type` header, or `:exception-type` with `exception: true`; data = payload
+ * text); one element of a streamed JSON array (data).
+ */
+export interface UpstreamEvent {
+  event?: string;
+  data: string;
+  exception?: boolean;
+}
+
+export type TextCompletionChunk = Omit<TextCompletion, 'usage'> & { usage?: Usage | null };
+export type StreamChunk = ChatCompletionChunk | TextCompletionChunk;
+
+export interface StreamEnd {
+  chunks: StreamChunk[];
+  /** The stream's usage, from the provider's counts (never invented; absent if the provider gave none). */
+  usage?: Usage;
+}
+
+/**
+ * State for one stream. `push` returns the OpenAI chunks an upstream event yields (often none).
+ * A chunk carrying only usage (`choices: []`) is emitted by the stream pipeline, not by translators:
+ * translators report usage through `usage()` / `end()`. An upstream error event throws ProviderStreamError.
+ */
+export interface StreamTranslator {
+  push(event: UpstreamEvent): StreamChunk[];
+  /** Called when the upstream stream ended normally. Throws TranslationError if it ended too early. */
+  end(): StreamEnd;
+  /** Usage known so far (prompt tokens may arrive first), for statistics on a broken stream. */
+  usage(): Usage | undefined;
+}
+
+/** An error the provider sent inside a stream (Anthropic `error` event, Bedrock exception, ...). */
+export class ProviderStreamError extends Error {
+  constructor(readonly error: ProviderError) {
+    super(error.body.error.message);
+  }
+}
+
+export interface Provider {
+  readonly name: ProviderName;
+  readonly routeTypes: readonly RouteType[];
+  /** The stream framing of this provider for this call (some depend on a format option). */
+  framing(ctx: TargetContext): StreamFraming;
+  /**
+   * Translates an OpenAI request (already checked, model and option defaults applied) into the
+   * provider's request: URL (with upstream_url / upstream_path overrides), headers, body, and the
+   * auth: the config's header/param credential through `applyConfiguredAuth` (auth.ts) where the
+   * provider takes one, and the provider's own scheme (Anthropic version header, SigV4 signing last,
+   * GCP token). Throws TranslationError on input it cannot translate (the proxy answers 400 with it).
+   */
+  buildRequest(body: OpenAIRequestBody, ctx: TargetContext): Promise<UpstreamRequest>;
+  /** Non-streaming: the provider's JSON body (status 2xx) into OpenAI's. Throws TranslationError. */
+  parseResponse(body: unknown, ctx: TargetContext): OpenAIResponseBody;
+  streamTranslator(ctx: TargetContext): StreamTranslator;
+  /** A non-2xx response (body parsed as JSON when it was JSON, else the text) into OpenAI's error shape. */
+  parseError(status: number, body: unknown, ctx: TargetContext): ProviderError;
+}
+
+export type { FinishReason };
