@@ -5,8 +5,8 @@ import { arr, bool, defineConfig, int, str, type ConfigOf } from '../shared/conf
 import { fail } from '../shared/kong/fail';
 import type { KongPDK } from '../shared/kong/pdk';
 import { readJsonBody } from '../shared/kong/read-json-body';
+import { verdict, type GuardRules } from '../shared/prompt-guard/evaluate';
 import { PatternSet } from '../shared/prompt-guard/patterns';
-import { promptText } from '../shared/prompt-guard/prompt-text';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const pattern = str({ len_min: 1, len_max: 500 });
@@ -18,6 +18,8 @@ const config = defineConfig({
   match_all_roles: bool({ required: true, default: false }),
   max_request_body_size: int({ default: 8192, gt: 0 }),
   llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
+  // Ours, not Kong's: fold compatibility forms and drop invisible characters before matching.
+  normalize_unicode: bool({ default: false, description: 'Fold look-alike characters (NFKC) and remove zero-width and control characters before matching.' }),
 }, {
   checks: [
     (c) => ((c.allow_patterns?.length ?? 0) + (c.deny_patterns?.length ?? 0) > 0 ? undefined
@@ -32,20 +34,24 @@ export type AiPromptGuardConfig = ConfigOf<typeof config>;
 
 class AiPromptGuard {
   private readonly config: AiPromptGuardConfig;
-  private readonly allow: PatternSet;
-  private readonly deny: PatternSet;
+  private readonly rules: GuardRules;
 
   constructor(raw: unknown) {
     this.config = config.parse(raw);
-    this.allow = new PatternSet(this.config.allow_patterns ?? [], 'config.allow_patterns');
-    this.deny = new PatternSet(this.config.deny_patterns ?? [], 'config.deny_patterns');
+    this.rules = {
+      allow: new PatternSet(this.config.allow_patterns ?? [], 'config.allow_patterns'),
+      deny: new PatternSet(this.config.deny_patterns ?? [], 'config.deny_patterns'),
+      allow_all_conversation_history: this.config.allow_all_conversation_history,
+      match_all_roles: this.config.match_all_roles,
+      normalize: this.config.normalize_unicode,
+    };
   }
 
   async access(kong: KongPDK): Promise<void> {
-    const verdict = await this.check(kong);
-    if (verdict === undefined) return;
+    const reason = await this.check(kong);
+    if (reason === undefined) return;
     // As Kong: the client learns nothing about the guard; the reason goes to the log.
-    await kong.log.debug(`blocked: ${verdict}`);
+    await kong.log.debug(`blocked: ${reason}`);
     return fail(kong, 400, 'bad request');
   }
 
@@ -53,12 +59,7 @@ class AiPromptGuard {
   private async check(kong: KongPDK): Promise<string | undefined> {
     const read = await readJsonBody(kong, this.config.max_request_body_size);
     if (!read.ok) return read.message;
-    const text = promptText(read.body, this.config);
-    if (!text.ok) return text.reason;
-    const denied = this.deny.firstMatch(text.texts);
-    if (denied !== -1) return `prompt pattern is blocked: deny_patterns[${denied}]`;
-    if (this.allow.size > 0 && this.allow.firstMatch(text.texts) === -1) return "prompt doesn't match any allowed pattern";
-    return undefined;
+    return verdict(read.body, this.rules);
   }
 }
 

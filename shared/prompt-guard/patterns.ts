@@ -1,21 +1,37 @@
 // Allow/deny patterns compiled once per config with RE2 semantics (re2js: linear time, so no pattern can
-// block the plugin server's event loop whatever the input). A pattern RE2 cannot run (backreferences,
-// lookaround: PCRE features with no linear-time algorithm) is refused at configuration time.
-import { RE2JS } from 're2js';
+// block the plugin server's event loop whatever the input). Patterns valid for Kong's PCRE that RE2
+// cannot run the same way are refused at configuration time, naming the pattern:
+// - backreferences, lookaround, atomic groups, possessive quantifiers, \K, \R, \h (no linear-time form);
+// - byte escapes \x80-\xFF: Kong matches bytes, so `\xE2\x80\x8B` is the UTF-8 of U+200B there, while
+//   here text is matched by character; write the character as \x{200B} instead.
+import { RE2JS, RE2Set } from 're2js';
 
 export class PatternError extends Error {}
 
+const BYTE_ESCAPE = /(?<!\\)(?:\\\\)*\\x[89A-Fa-f][0-9A-Fa-f]/;
+
 export class PatternSet {
   private readonly compiled: RE2JS[];
+  /** All patterns in one automaton: one pass over a text finds which of them match. */
+  private readonly set: RE2Set | undefined;
 
   constructor(readonly sources: readonly string[], field: string) {
     this.compiled = sources.map((p, i) => {
+      if (BYTE_ESCAPE.test(p)) {
+        throw new PatternError(`${field}[${i}]: pattern '${p}' uses a byte escape (\\x80-\\xFF): Kong's PCRE matches it against UTF-8 bytes, ours matches characters; write the character as \\x{...} instead`);
+      }
       try {
         return RE2JS.compile(p);
       } catch (e) {
-        throw new PatternError(`${field}[${i}]: pattern '${p}' cannot be used: ${(e as Error).message}`);
+        throw new PatternError(`${field}[${i}]: pattern '${p}' cannot run on a linear-time engine: ${(e as Error).message}`);
       }
     });
+    if (sources.length > 1) {
+      const set = new RE2Set();
+      for (const p of sources) set.add(p);
+      set.compile();
+      this.set = set;
+    }
   }
 
   get size(): number {
@@ -24,10 +40,25 @@ export class PatternSet {
 
   /** Index of the first pattern found anywhere in any of the texts (unanchored, case-sensitive), or -1. */
   firstMatch(texts: readonly string[]): number {
-    for (let i = 0; i < this.compiled.length; i++) {
-      const re = this.compiled[i]!;
-      if (texts.some((t) => re.test(t))) return i;
+    let first = -1;
+    for (const t of new Set(texts)) {
+      const ids = this.matchAll(t);
+      for (const id of ids) if (first === -1 || id < first) first = id;
+      if (first === 0) break;
     }
-    return -1;
+    return first;
+  }
+
+  private matchAll(text: string): number[] {
+    if (this.set) {
+      try {
+        return this.set.match(text);
+      } catch {
+        // The set's DFA ran out of its memory budget: the patterns one by one are still linear.
+      }
+    }
+    const ids: number[] = [];
+    this.compiled.forEach((re, i) => { if (re.test(text)) ids.push(i); });
+    return ids;
   }
 }
