@@ -11,6 +11,7 @@ import {
   ProviderStreamError, TranslationError, type Provider, type StreamChunk, type StreamTranslator, type TargetContext,
   type UpstreamEvent, type UpstreamRequest,
 } from './types';
+import { isObject } from './json';
 
 export const OPENAI_PATHS: Readonly<Record<Exclude<RouteType, 'preserve'>, string>> = {
   'llm/v1/chat': '/v1/chat/completions',
@@ -39,10 +40,6 @@ export function openaiBody(body: OpenAIRequestBody, ctx: TargetContext): Record<
 
 export function jsonRequest(url: string, body: unknown, headers: Record<string, string> = {}): UpstreamRequest {
   return { method: 'POST', url, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) };
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /** An OpenAI-shaped response, checked for the part the route type needs; the model kept as reported. */

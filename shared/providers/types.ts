@@ -136,7 +136,11 @@ export interface Provider {
    * GCP token). Throws TranslationError on input it cannot translate (the proxy answers 400 with it).
    */
   buildRequest(body: OpenAIRequestBody, ctx: TargetContext): Promise<UpstreamRequest>;
-  /** Non-streaming: the provider's JSON body (status 2xx) into OpenAI's. Throws TranslationError. */
+  /**
+   * Non-streaming: the provider's JSON body (status 2xx) into OpenAI's. Throws TranslationError.
+   * Embeddings come back as float vectors; the proxy applies a client's `encoding_format: base64`
+   * (shared/openai/embeddings-encoding.ts).
+   */
   parseResponse(body: unknown, ctx: TargetContext): OpenAIResponseBody;
   streamTranslator(ctx: TargetContext): StreamTranslator;
   /** A non-2xx response (body parsed as JSON when it was JSON, else the text) into OpenAI's error shape. */

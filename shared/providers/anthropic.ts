@@ -1,0 +1,34 @@
+// Anthropic (Claude) through the Messages API: chat and legacy completions (a prompt becomes one user
+// turn; /v1/complete is retired), `preserve` (body untouched). No embeddings: Anthropic has none.
+import type { ChatRequest, CompletionRequest } from '../openai/types';
+import { applyConfiguredAuth } from './auth';
+import { anthropicBody } from './anthropic-request';
+import { parseAnthropicError, parseAnthropicResponse } from './anthropic-response';
+import { anthropicStreamTranslator } from './anthropic-stream';
+import { jsonRequest } from './openai';
+import { resolveUrl } from './upstream';
+import { TranslationError, type Provider } from './types';
+
+const BASE_URL = 'https://api.anthropic.com';
+/** Used when the config sets none (Kong's schema requires one): the current Messages API version. */
+export const DEFAULT_ANTHROPIC_VERSION = '2023-06-01';
+
+export const anthropicProvider: Provider = {
+  name: 'anthropic',
+  routeTypes: ['llm/v1/chat', 'llm/v1/completions', 'preserve'],
+  framing: () => 'sse',
+  async buildRequest(body, ctx) {
+    const o = ctx.options;
+    // The credential (x-api-key) is the config's header; Anthropic's version header is always set.
+    const headers = { 'anthropic-version': o.anthropic_version ?? DEFAULT_ANTHROPIC_VERSION };
+    if (ctx.routeType === 'preserve') {
+      return applyConfiguredAuth(jsonRequest(resolveUrl(o, BASE_URL, ''), body, headers), ctx);
+    }
+    if (ctx.routeType === 'llm/v1/embeddings') throw new TranslationError('anthropic has no embeddings API');
+    const url = resolveUrl(o, BASE_URL, '/v1/messages');
+    return applyConfiguredAuth(jsonRequest(url, anthropicBody(body as ChatRequest | CompletionRequest, ctx), headers), ctx);
+  },
+  parseResponse: parseAnthropicResponse,
+  streamTranslator: anthropicStreamTranslator,
+  parseError: parseAnthropicError,
+};
