@@ -12,7 +12,8 @@ export function errorTypeForStatus(status: number): OpenAIErrorType {
   if (status === 404) return 'not_found_error';
   if (status === 429) return 'rate_limit_error';
   if (status === 504) return 'timeout_error';
-  if (status >= 500) return 'server_error';
+  // 424: the provider's model failed (Bedrock ModelErrorException): not the client's fault.
+  if (status >= 500 || status === 424) return 'server_error';
   return 'invalid_request_error';
 }
 

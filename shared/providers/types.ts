@@ -80,6 +80,13 @@ export interface ProviderError {
 /** A response or stream the translation cannot make sense of. Proxies answer 500 (Kong: "transformation failed"). */
 export class TranslationError extends Error {}
 
+/**
+ * A credential could not be had (no AWS region or keys, an unusable GCP service account, a refused token
+ * exchange): not the client's fault, so the proxy answers 500 "LLM request failed before proxying", as
+ * Kong does, and logs the reason.
+ */
+export class CredentialError extends Error {}
+
 /** How a provider frames its stream on the wire; decoded once, in framing.ts, before translation. */
 export type StreamFraming = 'sse' | 'ndjson' | 'aws-eventstream' | 'json-array';
 
