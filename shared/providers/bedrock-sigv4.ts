@@ -1,11 +1,32 @@
 // AWS Signature Version 4 over a finished upstream request (method, URL, host header, body), with
 // @smithy/signature-v4, the signer of the AWS SDK. It must run last: any later change to the URL, a
 // signed header or the body invalidates the signature.
-import { Sha256 } from '@aws-crypto/sha256-js';
+import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { HttpRequest } from '@smithy/protocol-http';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentials } from './bedrock-credentials';
 import type { UpstreamRequest } from './types';
+
+/** SHA-256 (HMAC-SHA-256 with a secret) from node:crypto, in the shape the signer takes: native, and no extra package. */
+type SourceData = string | ArrayBuffer | ArrayBufferView;
+
+function bytes(d: SourceData): string | Uint8Array {
+  if (typeof d === 'string') return d;
+  return ArrayBuffer.isView(d) ? new Uint8Array(d.buffer, d.byteOffset, d.byteLength) : new Uint8Array(d);
+}
+
+class NodeSha256 {
+  private readonly h: Hash | Hmac;
+  constructor(secret?: SourceData) {
+    this.h = secret === undefined ? createHash('sha256') : createHmac('sha256', bytes(secret));
+  }
+  update(data: SourceData): void {
+    this.h.update(bytes(data));
+  }
+  digest(): Promise<Uint8Array> {
+    return Promise.resolve(new Uint8Array(this.h.digest()));
+  }
+}
 
 export interface SigningParams {
   region: string;
@@ -45,7 +66,7 @@ export async function signRequest(req: UpstreamRequest, p: SigningParams): Promi
   }
   headers.host = u.host;
 
-  const signer = new SignatureV4({ service: p.service, region: p.region, credentials: { ...p.credentials }, sha256: Sha256 });
+  const signer = new SignatureV4({ service: p.service, region: p.region, credentials: { ...p.credentials }, sha256: NodeSha256 });
   const signed = await signer.sign(new HttpRequest({
     method: req.method,
     protocol: u.protocol,
