@@ -84,6 +84,9 @@ test('exit answers without a reply to Kong, skips later access plugins, and the 
     assert.ok(logs.some((m) => m.includes('probe log phase: {"status":418}')), logs.join('\n'));
     assert.ok(logs.some((m) => m.includes('low log phase ran')));
     assert.deepEqual(gw.violations, []);
+    // Round trips counted as Kong makes them: access (ctx.shared.set, exit) and log (serialize, log.info).
+    assert.deepEqual(gw.runner.stats.get('harness-probe'), { events: 2, pdkCalls: 4 });
+    assert.deepEqual(gw.runner.stats.get('harness-probe-low'), { events: 1, pdkCalls: 1 }, 'its access phase never ran');
   });
 });
 

@@ -186,6 +186,7 @@ interface Status {
   EventsByPhase: Record<string, number>;
   Counters: { ProtocolViolations: number; AbandonedEvents: number; PhaseErrors: number; ExpiredInstances: number };
   Plugins: Record<string, { Instances: Array<{ Id: number }> }>;
+  Process: { CpuUserMicros: number; CpuSystemMicros: number; RssBytes: number; HeapUsedBytes: number };
 }
 
 async function status(proc: ServerProc): Promise<Status> {
@@ -438,8 +439,12 @@ describe('plugin server probes (reference §5)', () => {
       assertExit(r.end, 200);
       lastEid = r.eventId;
     }
+    const before = (await status(ours)).Process;
     let st = await status(ours);
     assert.equal(st.Events, 0, '1000 exits must leave 0 events');
+    // The process's own accounting, which the benchmark reads: 1000 events cost some CPU, and it only grows.
+    assert.ok(before.CpuUserMicros > 0 && before.RssBytes > 0 && before.HeapUsedBytes > 0);
+    assert.ok(st.Process.CpuUserMicros + st.Process.CpuSystemMicros >= before.CpuUserMicros + before.CpuSystemMicros);
     const gone = await c.call('Step', { EventId: lastEid });
     assert.match(gone.err ?? '', /event id \d+ not found/);
 

@@ -78,6 +78,12 @@ export interface ServerCounters {
   FailedStarts: number;
 }
 
+function processUsage(): ServerStatus['Process'] {
+  const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  return { CpuUserMicros: cpu.user, CpuSystemMicros: cpu.system, RssBytes: mem.rss, HeapUsedBytes: mem.heapUsed };
+}
+
 export interface ServerStatus {
   Pid: number;
   Plugins: Record<string, {
@@ -92,6 +98,8 @@ export interface ServerStatus {
   Events: number;
   /** Live events per phase. */
   EventsByPhase: Record<string, number>;
+  /** The process's own accounting (benchmarks read it): CPU microseconds since start, memory in bytes. */
+  Process: { CpuUserMicros: number; CpuSystemMicros: number; RssBytes: number; HeapUsedBytes: number };
   /** Started instances not closed or expired. */
   Instances: number;
   Counters: ServerCounters;
@@ -267,6 +275,7 @@ export class HardenedServer extends KongServer implements EventHost {
       Plugins: plugins,
       Events: this.events.size,
       EventsByPhase: byPhase,
+      Process: processUsage(),
       Instances: this.instances.size,
       Counters: { ...this.counters },
       EventTtl: this.eventTtlSeconds,

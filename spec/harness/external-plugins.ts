@@ -90,8 +90,15 @@ export class KongWorker {
   }
 }
 
+/** Per plugin: phases run (HandleEvent) and PDK calls made (one Step round trip each). */
+export interface PluginCallStats {
+  events: number;
+  pdkCalls: number;
+}
+
 export class ExternalPluginRunner {
   readonly violations: Violation[] = [];
+  readonly stats = new Map<string, PluginCallStats>();
 
   constructor(readonly workers: KongWorker[], private readonly env: PdkEnv,
     private readonly log: (level: string, msg: string) => void) {}
@@ -138,6 +145,9 @@ export class ExternalPluginRunner {
 
   private async bridgeLoop(worker: KongWorker, plugin: RegisteredPlugin, iid: number, phase: Phase,
     scope: CallScope): Promise<EventResult> {
+    const stats = this.stats.get(plugin.name) ?? { events: 0, pdkCalls: 0 };
+    this.stats.set(plugin.name, stats);
+    stats.events++;
     let step = await worker.call(plugin, 'plugin.HandleEvent', { InstanceId: iid, EventName: phase }) as StepIn;
     const eventId = step?.EventId;
     for (;;) {
@@ -147,6 +157,7 @@ export class ExternalPluginRunner {
         throw new RpcTransportError(`malformed step from plugin server: ${JSON.stringify(step)}`);
       }
       const method = data.Method;
+      stats.pdkCalls++;
       const { args, hole } = luaArgs(data.Args);
       if (hole) {
         this.violation(plugin.name, `${method} called with a nil hole in its arguments: Lua drops everything after it`);
