@@ -21,6 +21,11 @@ export interface LayoutOptions {
   env?: Record<string, string>;
   /** Only these plugins (per-plugin mode); default all in the directory. */
   only?: readonly string[];
+  /**
+   * Per-plugin mode: serve each plugin as `<namePrefix><file name>` (the shim file, hence the plugin,
+   * is named so), as the Kong image does with AI_PLUGINS_NAME_PREFIX. Default: no prefix.
+   */
+  namePrefix?: string;
 }
 
 function def(name: string, dir: string, o: LayoutOptions): PluginServerDef {
@@ -39,9 +44,10 @@ export function pluginServerDefs(o: LayoutOptions): PluginServerDef[] {
   const dir = resolve(o.pluginsDir ?? DIST_PLUGINS);
   mkdirSync(o.prefix, { recursive: true });
   if (o.mode === 'single') return [def('js-plugins', dir, o)];
-  const files = readdirSync(dir).filter((f) => f.endsWith('.js') && (!o.only || o.only.includes(basename(f, '.js')))).sort();
+  const prefix = o.namePrefix ?? '';
+  const files = readdirSync(dir).filter((f) => f.endsWith('.js') && (!o.only || o.only.includes(`${prefix}${basename(f, '.js')}`))).sort();
   return files.map((f) => {
-    const name = basename(f, '.js');
+    const name = `${prefix}${basename(f, '.js')}`;
     const own = join(o.prefix, 'plugins', name);
     mkdirSync(own, { recursive: true });
     writeFileSync(join(own, `${name}.js`), `module.exports = require(${JSON.stringify(join(dir, f))});\n`);
