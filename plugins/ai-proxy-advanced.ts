@@ -1,12 +1,16 @@
 // ai-proxy-advanced: many targets behind one route. Configuration-compatible with Kong's
-// ai-proxy-advanced (targets, balancer). At this stage it balances OpenAI-format targets with weighted
-// round-robin; the other algorithms, retries, failover and health come with their own issue.
-import { arr, defineConfig, instanceMeta, int, record, str, bool, type ConfigOf } from '../shared/config-schema';
-import { authRecord, loggingRecord, modelChecks, modelRecord, ROUTE_TYPES, supportedProviderCheck } from '../shared/llm/config-fields';
-import { forwardToOpenAICompatible } from '../shared/llm/forward';
+// ai-proxy-advanced (targets, balancer). Weighted round-robin picks a target in access; the request then
+// goes through the same loopback relay as ai-proxy, with the chosen target's config and the balancer's
+// timeouts. The other algorithms, retries, failover and health come with their own issue.
+import { arr, defineConfig, instanceMeta, int, record, str, bool, type ConfigOf, type KongInstanceMeta } from '../shared/config-schema';
+import { authRecord, availableProviderCheck, loggingRecord, modelChecks, modelRecord, ROUTE_TYPES } from '../shared/llm/config-fields';
 import { WeightedRoundRobin } from '../shared/balancer/weighted-round-robin';
 import { sharedState } from '../shared/balancer/shared-state';
 import type { KongPDK } from '../shared/kong/pdk';
+import { handOff } from '../shared/relay/handoff';
+import { resolveProvider } from '../shared/relay/prepare';
+import { sharedRelay } from '../shared/relay/server';
+import { readMargin } from '../shared/relay/timeouts';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const target = record({
@@ -17,6 +21,8 @@ const target = record({
   weight: int({ default: 100, between: [1, 65535] }),
   description: str(),
 });
+
+const available = availableProviderCheck((m) => resolveProvider(m) !== undefined);
 
 const config = defineConfig({
   targets: arr(target, { required: true, len_min: 1 }),
@@ -39,9 +45,11 @@ const config = defineConfig({
   checks: [
     (c) => (c.balancer.algorithm === 'round-robin' ? undefined
       : `config.balancer.algorithm: '${c.balancer.algorithm}' is not supported by this build yet (round-robin only)`),
+    (c) => (c.llm_format === 'openai' ? undefined
+      : `llm_format '${c.llm_format}' (the provider's native API) is not supported by this build yet; use 'openai'`),
     (c) => {
       for (const [i, t] of c.targets.entries()) {
-        for (const check of [...modelChecks(`targets[${i}].`), supportedProviderCheck(`targets[${i}].`)]) {
+        for (const check of [...modelChecks(`targets[${i}].`), available]) {
           const m = check(t);
           if (m !== undefined) return `config.targets[${i}]: ${m}`;
         }
@@ -56,25 +64,36 @@ type Target = AiProxyAdvancedConfig['targets'][number];
 
 class AiProxyAdvanced {
   private readonly config: AiProxyAdvancedConfig;
-  private readonly balancer: WeightedRoundRobin<Target>;
-  private readonly pluginId: string | null;
+  private readonly balancer: WeightedRoundRobin<number>;
+  private readonly meta: KongInstanceMeta;
 
   constructor(raw: unknown) {
     this.config = config.parse(raw);
-    const meta = instanceMeta(raw);
-    this.pluginId = meta.pluginId;
-    const targets = this.config.targets;
-    this.balancer = sharedState(`${meta.pluginId}:${meta.seq}:${JSON.stringify(targets)}`,
-      () => new WeightedRoundRobin(targets, targets.map((t) => t.weight)));
+    this.meta = instanceMeta(raw);
+    const targets: readonly Target[] = this.config.targets;
+    this.balancer = sharedState(`${this.meta.pluginId}:${this.meta.seq}:${JSON.stringify(targets)}`,
+      () => new WeightedRoundRobin(targets.map((_, i) => i), targets.map((t) => t.weight)));
+    sharedRelay('ai-proxy-advanced');
   }
 
   async access(kong: KongPDK): Promise<void> {
-    const t = this.balancer.next();
-    await kong.service.setTimeouts(this.config.balancer.connect_timeout, this.config.balancer.write_timeout, this.config.balancer.read_timeout);
-    await forwardToOpenAICompatible(kong, {
-      route_type: t.route_type, auth: t.auth, model: t.model, logging: t.logging,
-      response_streaming: this.config.response_streaming, max_request_body_size: this.config.max_request_body_size,
-    }, this.pluginId);
+    const startedAt = Date.now();
+    const c = this.config;
+    const b = c.balancer;
+    const index = this.balancer.next();
+    // The relay waits for the provider as long as the balancer says; Kong waits for the relay a little longer.
+    await kong.service.setTimeouts(b.connect_timeout, b.write_timeout, b.read_timeout + readMargin(b.read_timeout) + 1);
+    await handOff(kong, {
+      plugin: 'ai-proxy-advanced',
+      target: c.targets[index]!,
+      responseStreaming: c.response_streaming,
+      modelNameHeader: c.model_name_header,
+      maxRequestBodySize: c.max_request_body_size,
+      meta: this.meta,
+      startedAt,
+      timeouts: { connect: Math.min(b.connect_timeout, b.read_timeout), read: b.read_timeout },
+      targetIndex: index,
+    });
   }
 }
 

@@ -1,11 +1,15 @@
-// ai-proxy: one route, one model. Configuration-compatible with Kong's own ai-proxy (3.9).
-// At this stage it serves OpenAI-format upstreams: the request is checked as Kong checks it, the model
-// and auth are applied, and Kong proxies to the provider (streams pass through unbuffered: no
-// `response` phase). Provider translation and the streaming relay come with the following issues.
-import { defineConfig, instanceMeta, int, str, bool, type ConfigOf } from '../shared/config-schema';
-import { authRecord, loggingRecord, modelChecks, modelRecord, ROUTE_TYPES, supportedProviderCheck } from '../shared/llm/config-fields';
-import { forwardToOpenAICompatible } from '../shared/llm/forward';
+// ai-proxy: one route, one model, any provider, an OpenAI-compatible API. Configuration-compatible with
+// Kong's own ai-proxy (3.9). Kong gives external plugins no body filter, so the access phase hands the
+// request over to a loopback relay in this process (shared/relay/), which checks it, calls the provider
+// and writes the translated answer, streams chunk by chunk, back through Kong.
+import { defineConfig, instanceMeta, int, str, bool, type ConfigOf, type KongInstanceMeta } from '../shared/config-schema';
+import { authRecord, availableProviderCheck, llmFormatChecks, loggingRecord, modelChecks, modelRecord, ROUTE_TYPES } from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
+import type { ProviderTimeouts } from '../shared/relay/context';
+import { handOff } from '../shared/relay/handoff';
+import { resolveProvider } from '../shared/relay/prepare';
+import { sharedRelay } from '../shared/relay/server';
+import { serviceTimeouts } from '../shared/relay/timeouts';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const config = defineConfig({
@@ -17,22 +21,37 @@ const config = defineConfig({
   model_name_header: bool({ default: true }),
   max_request_body_size: int({ default: 8192, gt: 0 }),
   llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
-}, { checks: [...modelChecks(), supportedProviderCheck()] });
+}, { checks: [...modelChecks(), ...llmFormatChecks(), availableProviderCheck((m) => resolveProvider(m) !== undefined)] });
 
 export type AiProxyConfig = ConfigOf<typeof config>;
 
 class AiProxy {
   private readonly config: AiProxyConfig;
-  private readonly pluginId: string | null;
+  private readonly meta: KongInstanceMeta;
+  /** The route's Service timeouts, read once per instance (they bound the relay's provider call). */
+  private timeouts: ProviderTimeouts | undefined;
 
   constructor(raw: unknown) {
     // A config Kong let through but that is still wrong stops here; Kong answers 500 and logs the message.
     this.config = config.parse(raw);
-    this.pluginId = instanceMeta(raw).pluginId;
+    this.meta = instanceMeta(raw);
+    sharedRelay('ai-proxy');
   }
 
   async access(kong: KongPDK): Promise<void> {
-    await forwardToOpenAICompatible(kong, this.config, this.pluginId);
+    const startedAt = Date.now();
+    this.timeouts ??= serviceTimeouts(await kong.router.getService());
+    const c = this.config;
+    await handOff(kong, {
+      plugin: 'ai-proxy',
+      target: c,
+      responseStreaming: c.response_streaming,
+      modelNameHeader: c.model_name_header,
+      maxRequestBodySize: c.max_request_body_size,
+      meta: this.meta,
+      startedAt,
+      timeouts: this.timeouts,
+    });
   }
 }
 

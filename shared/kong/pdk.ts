@@ -11,6 +11,8 @@ export interface KongPDK {
     getHeader(name: string): Promise<string | undefined>;
     getPath(): Promise<string>;
     getMethod(): Promise<string>;
+    /** The route's regex captures; Lua's empty tables arrive as `[]` (kong.request.get_uri_captures). */
+    getUriCaptures(): Promise<{ unnamed?: unknown; named?: unknown } | undefined>;
   };
   response: {
     /** Ends the request. Kong never answers it: the caller must return right after. */
@@ -46,5 +48,9 @@ export interface KongPDK {
   };
   plugin: {
     getId(): Promise<string>;
+  };
+  router: {
+    /** The matched Service entity (its timeouts among its fields), undefined without one. */
+    getService(): Promise<Record<string, unknown> | undefined>;
   };
 }

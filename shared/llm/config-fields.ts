@@ -110,16 +110,30 @@ export function modelChecks(prefix = ''): ConfigCheck<ModelLike>[] {
 }
 
 /**
- * Until the provider translations land (shared/providers), only upstreams that speak OpenAI's format
- * can be served; any other provider is refused at configuration time rather than mistranslated.
+ * A provider that no translation serves yet is refused at configuration time rather than mistranslated
+ * at request time. `available` says whether one does (shared/relay/prepare.ts resolveProvider: the
+ * provider registry, plus OpenAI-format llama2/mistral upstreams).
  */
-export function supportedProviderCheck(prefix = ''): ConfigCheck<ModelLike> {
-  return (c) => {
-    const { provider, options } = c.model;
-    const openaiFormat = provider === 'openai'
-      || (provider === 'llama2' && options?.llama2_format === 'openai')
-      || (provider === 'mistral' && options?.mistral_format === 'openai' && !!options.upstream_url);
-    return openaiFormat ? undefined
-      : `${prefix}model.provider: '${provider}' is not supported by this build yet (OpenAI-format upstreams only: openai, llama2/mistral with format openai and upstream_url)`;
-  };
+export function availableProviderCheck(available: (model: ModelLike['model']) => boolean, prefix = ''): ConfigCheck<ModelLike> {
+  return (c) => (available(c.model) ? undefined
+    : `${prefix}model.provider: '${c.model.provider}' is not available in this build yet`);
+}
+
+interface FormatLike extends ModelLike {
+  readonly route_type: string;
+  readonly llm_format: string;
+}
+
+/**
+ * Kong's llm_format checks (3.9.1, with its messages), then ours: the native gemini and bedrock formats
+ * (the client speaking the provider's own API through the proxy) are not implemented yet.
+ */
+export function llmFormatChecks(): ConfigCheck<FormatLike>[] {
+  return [
+    (c) => (c.llm_format !== 'openai' && c.route_type !== 'llm/v1/chat'
+      ? "native provider options in llm_format can only be used with the 'llm/v1/chat' route_type" : undefined),
+    (c) => (c.llm_format !== 'openai' && c.model.provider !== c.llm_format
+      ? `native llm_format '${c.llm_format}' can only be used with the '${c.llm_format}' model.provider` : undefined),
+    (c) => (c.llm_format !== 'openai' ? `llm_format '${c.llm_format}' (the provider's native API) is not supported by this build yet; use 'openai'` : undefined),
+  ];
 }

@@ -64,6 +64,25 @@ function split(text: string, n: number): string[] {
   return out;
 }
 
+interface FakeToolCall { id: string; name: string; arguments: string }
+
+/**
+ * With tools offered (and tool_choice not "none") and a user turn last, the fake calls the first tool
+ * (or the one tool_choice names), with arguments made of the tool's required string parameters filled
+ * with "fake"; after the tool's result it answers in text.
+ */
+function toolCallFor(body: Record<string, unknown>): FakeToolCall | undefined {
+  const tools = Array.isArray(body.tools) ? body.tools as Array<{ function?: { name?: unknown; parameters?: { required?: unknown } } }> : [];
+  const messages = body.messages as Array<{ role?: unknown }>;
+  if (tools.length === 0 || body.tool_choice === 'none' || messages.at(-1)?.role !== 'user') return undefined;
+  const named = (body.tool_choice as { function?: { name?: unknown } } | undefined)?.function?.name;
+  const tool = tools.find((t) => t.function?.name === named) ?? tools[0]!;
+  const name = typeof tool.function?.name === 'string' ? tool.function.name : 'tool';
+  const required = Array.isArray(tool.function?.parameters?.required) ? tool.function.parameters.required as unknown[] : [];
+  const args = Object.fromEntries(required.filter((k): k is string => typeof k === 'string').map((k) => [k, 'fake']));
+  return { id: `call_${randomBytes(8).toString('hex')}`, name, arguments: JSON.stringify(args) };
+}
+
 export class FakeOpenAI {
   readonly requests: RecordedRequest[] = [];
   private server: Server | undefined;
@@ -121,6 +140,12 @@ export class FakeOpenAI {
       const usage = { prompt_tokens: promptTokens(body), completion_tokens: words(text), total_tokens: 0 };
       usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
       const id = `chatcmpl-${randomBytes(12).toString('hex')}`;
+      const call = toolCallFor(body);
+      if (call) {
+        await this.toolCall(res, body.stream === true, id, model, created, call, usage,
+          (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
+        return;
+      }
       if (body.stream === true) {
         await this.stream(res, id, model, created, text, usage,
           (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true);
@@ -154,6 +179,31 @@ export class FakeOpenAI {
       return;
     }
     openaiError(res, 404, `Invalid URL (POST ${path})`, 'invalid_request_error', null);
+  }
+
+  private async toolCall(res: ServerResponse, stream: boolean, id: string, model: string, created: number, call: FakeToolCall,
+    usage: Record<string, number>, includeUsage: boolean): Promise<void> {
+    const toolCall = { id: call.id, type: 'function', function: { name: call.name, arguments: call.arguments } };
+    if (!stream) {
+      this.json(res, {
+        id, object: 'chat.completion', created, model, system_fingerprint: 'fp_fake',
+        choices: [{ index: 0, message: { role: 'assistant', content: null, tool_calls: [toolCall], refusal: null }, logprobs: null, finish_reason: 'tool_calls' }],
+        usage,
+      });
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    const base = { id, object: 'chat.completion.chunk', created, model, system_fingerprint: 'fp_fake' };
+    const send = (choice: unknown) => res.write(`data: ${JSON.stringify({ ...base, choices: [choice] })}\n\n`);
+    send({ index: 0, delta: { role: 'assistant', content: null, tool_calls: [{ index: 0, id: call.id, type: 'function', function: { name: call.name, arguments: '' } }] }, logprobs: null, finish_reason: null });
+    const half = Math.ceil(call.arguments.length / 2);
+    for (const piece of [call.arguments.slice(0, half), call.arguments.slice(half)]) {
+      if (this.opts.chunkDelayMs) await new Promise((r) => setTimeout(r, this.opts.chunkDelayMs));
+      send({ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, logprobs: null, finish_reason: null });
+    }
+    send({ index: 0, delta: {}, logprobs: null, finish_reason: 'tool_calls' });
+    if (includeUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
+    res.end('data: [DONE]\n\n');
   }
 
   private json(res: ServerResponse, v: unknown): void {

@@ -13,6 +13,7 @@ import { serializeForLog, type CallScope, type PdkEnv } from './pdk-emulator';
 import { PluginServerProcess, queryPluginInfo, type OutputLine, type PluginServerDef } from './plugin-server-process';
 import { RequestContext, type ClientRequest, type HeaderEntry, type Phase } from './request-context';
 import { Router } from './router';
+import { RpcPool } from './rpc-connection';
 
 export const KONG_VERSION_DEFAULT = '3.9.1';
 
@@ -95,6 +96,18 @@ export class KongGateway {
 
   get violations() {
     return this.runner.violations;
+  }
+
+  /** Each plugin server's GetStatus (benchmarks read CPU and memory from it; Kong never calls it). */
+  async serverStatuses(): Promise<Array<{ server: string; status: unknown }>> {
+    return Promise.all(this.processes.map(async (p) => {
+      const pool = new RpcPool(p.def.socketPath, 10_000);
+      try {
+        return { server: p.def.name, status: await pool.call(1, 'plugin.GetStatus', [null], () => {}) };
+      } finally {
+        pool.close();
+      }
+    }));
   }
 
   /** Every line the plugin servers printed (Kong logs them at INFO). */
@@ -361,12 +374,25 @@ export class KongGateway {
     headers['x-forwarded-port'] = String(ctx.client.port);
     headers['x-forwarded-path'] = ctx.clientPath;
     headers['x-real-ip'] = ctx.client.remoteAddress;
+    // Kong 3.5+ default `headers_upstream = X-Kong-Request-Id`: the request id travels upstream.
+    headers['x-kong-request-id'] = ctx.id;
     const hasBody = up.body.length > 0 || !['GET', 'HEAD'].includes(up.method);
     if (hasBody) headers['content-length'] = String(up.body.length);
     const url = `${up.scheme}://${up.host.includes(':') ? `[${up.host}]` : up.host}:${up.port}${ctx.upstreamUri}`;
 
     ctx.upstreamStartedAt = Date.now();
     ctx.tries = 1;
+    // nginx's proxy_read_timeout, to the millisecond, between two reads (the headers are the first):
+    // undici's own timeouts tick every half second and may fire that much early or late, so they are
+    // only a backstop here.
+    const headersWait = new AbortController();
+    let readTimedOut = false;
+    let upstreamBody: Dispatcher.ResponseData['body'] | undefined;
+    const readTimer = setTimeout(() => {
+      readTimedOut = true;
+      if (upstreamBody) upstreamBody.destroy(new Error('upstream timed out (proxy_read_timeout)'));
+      else headersWait.abort();
+    }, up.timeouts.read);
     let upstream: Dispatcher.ResponseData;
     try {
       upstream = await undiciRequest(url, {
@@ -374,11 +400,16 @@ export class KongGateway {
         headers,
         body: hasBody ? up.body : undefined,
         dispatcher: this.agentFor(up.timeouts.connect, up.tlsVerify ?? true),
-        headersTimeout: up.timeouts.read,
-        bodyTimeout: up.timeouts.read,
+        headersTimeout: up.timeouts.read + 1000,
+        bodyTimeout: up.timeouts.read + 1000,
+        signal: headersWait.signal,
       });
+      upstreamBody = upstream.body;
+      readTimer.refresh();
+      upstream.body.once('close', () => clearTimeout(readTimer));
     } catch (e) {
-      const code = (e as { code?: string }).code ?? '';
+      clearTimeout(readTimer);
+      const code = readTimedOut ? 'UND_ERR_HEADERS_TIMEOUT' : (e as { code?: string }).code ?? '';
       const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
       this.kongLogLine('error', `upstream ${url.split('?')[0]}: ${code || (e as Error).message}`);
       const status = timedOut ? 504 : 502;
@@ -403,6 +434,7 @@ export class KongGateway {
 
     if (responsePlugins) {
       // Kong.response(): the whole upstream body first, then the response phase, then one print.
+      clearTimeout(readTimer); // buffered: undici's timeout (coarse) is the only one here
       const body = Buffer.from(await upstream.body.arrayBuffer());
       ctx.upstreamResponse = { status: upstream.statusCode, headers: upHeaders, body };
       for (const ap of responsePlugins) {
@@ -436,6 +468,7 @@ export class KongGateway {
           upstream.body.destroy();
           break;
         }
+        readTimer.refresh();
         size += (chunk as Buffer).length;
         if (!res.write(chunk)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
       }

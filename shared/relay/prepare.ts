@@ -1,0 +1,134 @@
+// From a handed-over request to a provider call: Kong's checks in Kong's order and with its messages
+// (templating, prompts, model, format, streaming; kong-ai-plugins.md §2.2), the options the config
+// imposes, the credential allow_override permits, and the provider's own request (buildRequest).
+import type { OpenAIRequestBody } from '../openai/types';
+import { checkRequest } from '../openai/validate-request';
+import { openaiProvider } from '../providers/openai';
+import { getProvider } from '../providers/registry';
+import { TranslationError, type ModelOptions, type Provider, type ProviderName, type TargetContext, type UpstreamRequest } from '../providers/types';
+import { effectiveAuth, forwardableHeaders, type IncomingHeaders } from './client-headers';
+import type { RelayContext, TargetConfig } from './context';
+import { hasTemplates, resolveModel } from './templating';
+
+export const NO_OPTIONS: ModelOptions & { readonly input_cost: null; readonly output_cost: null } = {
+  max_tokens: null, temperature: null, top_p: null, top_k: null, anthropic_version: null, azure_instance: null,
+  azure_api_version: null, azure_deployment_id: null, llama2_format: null, mistral_format: null, upstream_url: null,
+  upstream_path: null, gemini: null, bedrock: null, huggingface: null, input_cost: null, output_cost: null,
+};
+
+/** Providers whose `preserve` call goes to a path they compute from the model (Bedrock, Gemini). */
+const MODEL_PATH_PRESERVE = new Set(['bedrock', 'gemini']);
+
+export interface ClientRequest {
+  headers: IncomingHeaders;
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+}
+
+export interface ProviderCall {
+  provider: Provider;
+  ctx: TargetContext;
+  request: UpstreamRequest;
+  /** The target after templating. */
+  target: TargetConfig;
+  /** The model named to the client and in logs (configured, templated, or the body's). */
+  model: string;
+  stream: boolean;
+  body: Readonly<Record<string, unknown>>;
+}
+
+export type Prepared =
+  | { ok: true; call: ProviderCall }
+  | { ok: false; status: number; message: string; code?: string; cause?: unknown };
+
+/**
+ * The provider for a configured name. Until every provider module is registered, an OpenAI-format
+ * upstream of a provider that is not (llama2 or mistral with format openai and an upstream_url) is
+ * served by the OpenAI translation, as before the relay.
+ */
+export function resolveProvider(model: {
+  readonly provider: string;
+  readonly options: { readonly llama2_format: string | null; readonly mistral_format: string | null; readonly upstream_url: string | null } | null;
+}): Provider | undefined {
+  // The config schema limits `provider` to Kong's names (PROVIDERS); the registry answers for each.
+  const p = getProvider(model.provider as ProviderName);
+  if (p) return p;
+  const o = model.options;
+  const openaiFormat = (model.provider === 'llama2' && o?.llama2_format === 'openai')
+    || (model.provider === 'mistral' && o?.mistral_format === 'openai' && !!o.upstream_url);
+  return openaiFormat ? openaiProvider : undefined;
+}
+
+/** Config options override the request's (Kong's merge_config_defaults since 3.8). */
+function applyOptions(body: Record<string, unknown>, o: ModelOptions): void {
+  if (o.max_tokens !== null) body.max_tokens = o.max_tokens;
+  if (o.temperature !== null) body.temperature = o.temperature;
+  if (o.top_p !== null) body.top_p = o.top_p;
+  if (o.top_k !== null) body.top_k = o.top_k;
+}
+
+export async function prepareCall(rc: RelayContext, client: ClientRequest, requestId: string,
+  env: Readonly<Record<string, string | undefined>>): Promise<Prepared> {
+  const configured = rc.target;
+  let model = configured.model;
+  if (hasTemplates(model)) {
+    const t = resolveModel(model, { headers: client.headers, query: client.query, uriCaptures: rc.uriCaptures });
+    if (!t.ok) return { ok: false, status: 400, message: t.message };
+    model = t.value;
+  }
+  const routeType = configured.route_type;
+  const check = checkRequest(client.body, routeType, model.name, rc.responseStreaming);
+  if (!check.ok) return { ok: false, status: check.status, message: check.message };
+  const modelName = check.model ?? '';
+
+  const provider = resolveProvider(model);
+  if (!provider) return { ok: false, status: 500, message: `provider ${model.provider} is not available in this build` };
+  if (!provider.routeTypes.includes(routeType)) {
+    return { ok: false, status: 400, message: `no transformer for ${model.provider}://${routeType}` };
+  }
+
+  const preserve = routeType === 'preserve';
+  const embeddings = routeType === 'llm/v1/embeddings';
+  const stream = !embeddings && (check.stream || rc.responseStreaming === 'always');
+  const body: Record<string, unknown> = preserve ? client.body : { ...client.body };
+  let options: ModelOptions & { input_cost: number | null; output_cost: number | null } = { ...NO_OPTIONS, ...model.options };
+  if (!preserve) {
+    if (!embeddings) {
+      applyOptions(body, options);
+      body.stream = stream;
+    }
+    if (modelName !== '') body.model = modelName;
+  }
+  // Kong takes the client's own api-version query argument over the configured one (Azure).
+  const apiVersion = client.query.get('api-version');
+  if (model.provider === 'azure' && apiVersion) options = { ...options, azure_api_version: apiVersion };
+  // preserve: Kong sends the client's own path, unless upstream_path (or here upstream_url) says otherwise.
+  if (preserve && rc.requestPath !== null && options.upstream_path === null && options.upstream_url === null
+    && !MODEL_PATH_PRESERVE.has(model.provider)) {
+    options = { ...options, upstream_path: rc.requestPath };
+  }
+
+  const streamOptions = client.body.stream_options as { include_usage?: unknown } | undefined;
+  const ctx: TargetContext = {
+    provider: model.provider,
+    routeType,
+    model: modelName,
+    stream,
+    includeUsage: stream && streamOptions?.include_usage === true,
+    options,
+    auth: effectiveAuth(configured.auth, client.headers, client.query, client.body),
+    env,
+    now: () => Math.floor(Date.now() / 1000),
+    requestId,
+  };
+  let request: UpstreamRequest;
+  try {
+    request = await provider.buildRequest(body as unknown as OpenAIRequestBody, ctx);
+  } catch (e) {
+    if (e instanceof TranslationError) return { ok: false, status: 400, message: e.message };
+    return { ok: false, status: 500, message: 'LLM request failed before proxying', cause: e };
+  }
+  // The client's other headers go along; the provider's own (content type, version, credential) win.
+  request = { ...request, headers: { ...forwardableHeaders(client.headers), ...request.headers } };
+  return { ok: true, call: { provider, ctx, request, target: { ...configured, model }, model: modelName, stream, body } };
+}

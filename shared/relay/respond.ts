@@ -1,0 +1,52 @@
+// Writing the relay's answers: OpenAI-style JSON (gzipped when the client accepts it, as Kong's
+// ai-proxy does), the provider's headers that are safe to pass on, and Kong's model header.
+import { promisify } from 'node:util';
+import { gzip as gzipCb } from 'node:zlib';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { openAIError } from '../openai/errors';
+
+const gzip = promisify(gzipCb);
+
+/** Provider response headers never passed on: framing, encoding, cookies, and the operator's account. */
+const NOT_PASSED = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'trailer', 'upgrade', 'content-length',
+  'content-encoding', 'content-type', 'set-cookie', 'set-cookie2', 'openai-organization', 'openai-project', 'date',
+  'server', 'alt-svc', 'via',
+]);
+
+export function passedHeaders(h: Readonly<Record<string, string | string[] | undefined>>): OutgoingHttpHeaders {
+  const out: OutgoingHttpHeaders = {};
+  for (const [k, v] of Object.entries(h)) if (v !== undefined && !NOT_PASSED.has(k)) out[k] = v;
+  return out;
+}
+
+export function acceptsGzip(req: IncomingMessage): boolean {
+  const ae = req.headers['accept-encoding'];
+  if (typeof ae !== 'string') return false;
+  return ae.split(',').some((part) => {
+    const [name, ...params] = part.split(';').map((x) => x.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith('q='));
+    return name === 'gzip' && (q === undefined || Number(q.slice(2)) > 0);
+  });
+}
+
+export async function sendJson(req: IncomingMessage, res: ServerResponse, status: number, body: unknown,
+  headers: OutgoingHttpHeaders = {}): Promise<number> {
+  if (res.headersSent || res.destroyed) return 0;
+  let bytes: Buffer = Buffer.from(JSON.stringify(body), 'utf8');
+  const out: OutgoingHttpHeaders = { ...headers, 'content-type': 'application/json' };
+  if (acceptsGzip(req)) {
+    bytes = await gzip(bytes);
+    out['content-encoding'] = 'gzip';
+    out.vary = 'Accept-Encoding';
+  }
+  out['content-length'] = bytes.length;
+  res.writeHead(status, out);
+  res.end(bytes);
+  return bytes.length;
+}
+
+export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, code: string | null = null,
+  headers: OutgoingHttpHeaders = {}): Promise<number> {
+  return sendJson(req, res, status, openAIError(status, message, code), headers);
+}

@@ -1,0 +1,154 @@
+// The loopback relay: an HTTP server on 127.0.0.1 (an ephemeral port) inside the plugin server
+// process, started once, when the first plugin instance is created, and shared by every instance of
+// the process. Kong proxies each handed-over request to /ai-relay/<token>; the relay answers it
+// (handle-request.ts). It also serves Kong's AI metrics at /metrics, and on AI_GATEWAY_METRICS_LISTEN
+// (host:port) when the plugin server's start command sets it.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createLogger, type Logger } from '../plugin-server/logger';
+import type { ProviderTimeouts } from './context';
+import { KONG_SERVICE_TIMEOUTS, relayTimeouts } from './timeouts';
+import { RequestHandler } from './handle-request';
+import { AiMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics';
+import { RequestLog, type LogSink } from './request-log';
+import { sendError } from './respond';
+import { DEFAULT_MAX_TOKENS, DEFAULT_TOKEN_TTL_MS, TokenStore } from './token-store';
+import { UpstreamClient } from './upstream-client';
+
+export const RELAY_PREFIX = '/ai-relay/';
+export const RELAY_HOST = '127.0.0.1';
+
+export interface RelaySettings {
+  metricsListen: { host: string; port: number } | null;
+  tokenTtlMs: number;
+  /** Provider timeouts for contexts that carry none. */
+  defaultTimeouts: ProviderTimeouts;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+
+function hostPort(v: string): { host: string; port: number } | null {
+  const m = /^\[?([^\]]*?)\]?:(\d{1,5})$/.exec(v.trim());
+  if (!m || Number(m[2]) > 65535) return null;
+  return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
+}
+
+/**
+ * `plugin` names the process's plugin: AI_GATEWAY_METRICS_LISTEN_AI_PROXY (or _AI_PROXY_ADVANCED) wins
+ * over AI_GATEWAY_METRICS_LISTEN, so one environment can give each plugin server its own port.
+ */
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>, plugin: string, logger?: Logger): RelaySettings {
+  const own = `AI_GATEWAY_METRICS_LISTEN_${plugin.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  const name = env[own] ? own : 'AI_GATEWAY_METRICS_LISTEN';
+  const listen = env[name];
+  const metricsListen = listen ? hostPort(listen) : null;
+  if (listen && !metricsListen) logger?.warn(`${name} must look like 127.0.0.1:9542, got "${listen}"; not listening`);
+  return {
+    metricsListen,
+    tokenTtlMs: DEFAULT_TOKEN_TTL_MS,
+    defaultTimeouts: relayTimeouts(KONG_SERVICE_TIMEOUTS),
+    env,
+  };
+}
+
+export class Relay {
+  readonly tokens: TokenStore;
+  readonly metrics = new AiMetrics();
+  readonly upstream = new UpstreamClient();
+  private readonly handler: RequestHandler;
+  private readonly servers: Server[] = [];
+  private readonly started: Promise<number>;
+
+  constructor(readonly settings: RelaySettings, private readonly logger: Logger, sink: LogSink = process.stderr) {
+    this.tokens = new TokenStore({ ttlMs: settings.tokenTtlMs, max: DEFAULT_MAX_TOKENS });
+    this.handler = new RequestHandler({
+      upstream: this.upstream,
+      log: new RequestLog(this.metrics, sink),
+      env: settings.env,
+      defaultTimeouts: settings.defaultTimeouts,
+      warn: (m) => logger.warn(m),
+    });
+    this.started = this.start();
+    // A failure is reported to every access phase that awaits the port; never an unhandled rejection.
+    this.started.catch((e: Error) => logger.error(`AI relay could not start: ${e.message}`));
+  }
+
+  /** The relay's port, once it listens. */
+  port(): Promise<number> {
+    return this.started;
+  }
+
+  private async start(): Promise<number> {
+    // Kong keeps idle upstream connections 60 s: the relay keeps them longer, so Kong never reuses one
+    // the relay is closing. Client headers Kong forwards can be large (cookies, tokens): 64 KB.
+    const relay = createServer({ keepAliveTimeout: 75_000, headersTimeout: 30_000, requestTimeout: 300_000, maxHeaderSize: 65_536 }, (req, res) => this.route(req, res));
+    const port = await this.listen(relay, RELAY_HOST, 0);
+    this.logger.info(`AI relay listening on http://${RELAY_HOST}:${port} (Kong's AI metrics at /metrics)`);
+    const m = this.settings.metricsListen;
+    if (m) {
+      const metrics = createServer((req, res) => (req.url?.split('?')[0] === '/metrics' ? this.serveMetrics(res) : this.notFound(req, res)));
+      this.listen(metrics, m.host, m.port).then(
+        (p) => this.logger.info(`AI metrics listening on http://${m.host}:${p}/metrics`),
+        (e: Error) => this.logger.error(`AI metrics could not listen on ${m.host}:${m.port}: ${e.message}`),
+      );
+    }
+    return port;
+  }
+
+  private listen(server: Server, host: string, port: number): Promise<number> {
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => {
+        server.off('error', reject);
+        server.on('error', (e) => this.logger.error(`AI relay server error: ${e.message}`));
+        this.servers.push(server);
+        const a = server.address();
+        resolve(typeof a === 'object' && a ? a.port : port);
+      });
+    });
+  }
+
+  private route(req: IncomingMessage, res: ServerResponse): void {
+    res.socket?.setNoDelay(true);
+    const path = (req.url ?? '/').split('?')[0]!;
+    if (path.startsWith(RELAY_PREFIX)) {
+      const rc = this.tokens.take(path.slice(RELAY_PREFIX.length));
+      if (!rc) {
+        // Unknown, used or expired: nothing about why (a guess learns nothing).
+        req.resume();
+        void sendError(req, res, 404, 'unknown or expired AI relay token', 'relay_token_not_found');
+        return;
+      }
+      void this.handler.handle(rc, req, res);
+      return;
+    }
+    if (path === '/metrics' && req.method === 'GET') return this.serveMetrics(res);
+    this.notFound(req, res);
+  }
+
+  private serveMetrics(res: ServerResponse): void {
+    const body = this.metrics.render();
+    res.writeHead(200, { 'content-type': PROMETHEUS_CONTENT_TYPE, 'content-length': Buffer.byteLength(body) });
+    res.end(body);
+  }
+
+  private notFound(req: IncomingMessage, res: ServerResponse): void {
+    req.resume();
+    void sendError(req, res, 404, 'not found');
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
+    await this.upstream.close();
+  }
+}
+
+let shared: Relay | undefined;
+
+/** The process's relay, started on first use (the first instance of `plugin`, the process's plugin). */
+export function sharedRelay(plugin: string): Relay {
+  if (!shared) {
+    const logger = createLogger();
+    shared = new Relay(settingsFromEnv(process.env, plugin, logger), logger);
+  }
+  return shared;
+}
