@@ -99,11 +99,11 @@ export class KongGateway {
   }
 
   /** Each plugin server's GetStatus (benchmarks read CPU and memory from it; Kong never calls it). */
-  async serverStatuses(): Promise<Array<{ server: string; status: unknown }>> {
+  async serverStatuses(opts: { gc?: boolean } = {}): Promise<Array<{ server: string; status: unknown }>> {
     return Promise.all(this.processes.map(async (p) => {
       const pool = new RpcPool(p.def.socketPath, 10_000);
       try {
-        return { server: p.def.name, status: await pool.call(1, 'plugin.GetStatus', [null], () => {}) };
+        return { server: p.def.name, status: await pool.call(1, 'plugin.GetStatus', [opts.gc ? { Gc: true } : null], () => {}) };
       } finally {
         pool.close();
       }

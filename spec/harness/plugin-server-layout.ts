@@ -18,6 +18,8 @@ export interface LayoutOptions {
   /** The entry point to run (default: ours). */
   entryPoint?: string;
   extraArgs?: string[];
+  /** Options for node itself, before the entry point (e.g. --cpu-prof for a profile). */
+  nodeArgs?: string[];
   env?: Record<string, string>;
   /** Only these plugins (per-plugin mode); default all in the directory. */
   only?: readonly string[];
@@ -34,7 +36,7 @@ function def(name: string, dir: string, o: LayoutOptions): PluginServerDef {
   return {
     name,
     socketPath: join(o.prefix, sockName),
-    startCmd: [process.execPath, entry, '-d', dir, '--kong-prefix', o.prefix, '--sock-name', sockName, ...(o.extraArgs ?? [])],
+    startCmd: [process.execPath, ...(o.nodeArgs ?? []), entry, '-d', dir, '--kong-prefix', o.prefix, '--sock-name', sockName, ...(o.extraArgs ?? [])],
     queryCmd: [process.execPath, entry, '-d', dir, '--dump-all-plugins'],
     env: o.env,
   };
