@@ -197,7 +197,8 @@ async function main(): Promise<void> {
         }
       }
     }
-    console.log(`${'scenario'.padEnd(26)}${'conc'.padStart(4)}${'p50 dir'.padStart(8)}${'p50 none'.padStart(8)}${'p50 plug'.padStart(8)}${'+p50'.padStart(8)}${'+p99'.padStart(8)}${'rps dir'.padStart(7)}${'rps non'.padStart(7)}${'rps plg'.padStart(7)}${'+ttfb'.padStart(8)}${'cpu us'.padStart(8)}  PDK round trips per request`);
+    console.log('latency in ms (p50 per variant; +p50/+p99: with plugins minus the no-plugin route), requests per second, +ttfb: time to first chunk added (ms), cpu: plugin-server microseconds per request');
+    console.log(`${'scenario'.padEnd(26)}${'conc'.padStart(4)}${'direct'.padStart(8)}${'none'.padStart(8)}${'plugins'.padStart(8)}${'+p50'.padStart(8)}${'+p99'.padStart(8)}${'rps d'.padStart(7)}${'rps n'.padStart(7)}${'rps p'.padStart(7)}${'+ttfb'.padStart(8)}${'cpu'.padStart(8)}  PDK round trips per request`);
     for (const r of rows) console.log(r);
 
     // Per stream chunk: the streaming request's CPU beyond the non-streaming one, over its chunks.
