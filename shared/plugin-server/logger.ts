@@ -7,14 +7,11 @@
 // never logged, not even at debug level; debug lines carry method names, ids and sizes only.
 import { inspect } from 'node:util';
 import type { PdkLogger } from './kong-pdk';
+import { stderrSink, type LineSink } from '../logging/async-line-sink';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 const RANK: Readonly<Record<LogLevel, number>> = { debug: 10, info: 20, warn: 30, error: 40 };
-
-export interface LineSink {
-  write(line: string): unknown;
-}
 
 export interface Logger extends PdkLogger {
   readonly level: LogLevel;
@@ -23,7 +20,7 @@ export interface Logger extends PdkLogger {
 
 export interface LoggerOptions {
   level?: LogLevel;
-  /** Where lines go; process.stderr by default. */
+  /** Where lines go; stderr, written without blocking, by default. */
   sink?: LineSink;
 }
 
@@ -41,7 +38,7 @@ export function formatLine(level: LogLevel, parts: readonly unknown[], now: Date
 
 export function createLogger(options: LoggerOptions = {}): Logger {
   const level = options.level ?? 'info';
-  const sink = options.sink ?? process.stderr;
+  const sink = options.sink ?? stderrSink;
   const min = RANK[level];
   const emit = (lvl: LogLevel, parts: unknown[]): void => {
     if (RANK[lvl] < min) return;

@@ -6,6 +6,7 @@ import type { TargetContext } from '../providers/types';
 import { redactSecrets } from '../providers/auth';
 import type { RelayContext, TargetConfig } from './context';
 import type { AiMetrics } from './metrics';
+import { stderrSink, type LineSink } from '../logging/async-line-sink';
 import { cost, timePerToken, type UsageFigures } from './usage';
 
 export interface RequestOutcome {
@@ -31,10 +32,6 @@ export interface RequestOutcome {
   error?: string;
   /** The call's context (credentials to scrub, effective options); before one exists, the config's. */
   ctx: TargetContext;
-}
-
-export interface LogSink {
-  write(line: string): unknown;
 }
 
 /** Kong's `ai.proxy` table for this request (kong/llm/plugin/shared-filters/serialize-analytics.lua). */
@@ -76,7 +73,7 @@ export function aiProxyFields(o: RequestOutcome): Record<string, unknown> {
 }
 
 export class RequestLog {
-  constructor(private readonly metrics: AiMetrics, private readonly sink: LogSink = process.stderr) {}
+  constructor(private readonly metrics: AiMetrics, private readonly sink: LineSink = stderrSink) {}
 
   record(o: RequestOutcome): void {
     const stats = o.target.logging.log_statistics;

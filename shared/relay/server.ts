@@ -9,7 +9,8 @@ import type { ProviderTimeouts } from './context';
 import { KONG_SERVICE_TIMEOUTS, relayTimeouts } from './timeouts';
 import { RequestHandler } from './handle-request';
 import { AiMetrics, PROMETHEUS_CONTENT_TYPE } from './metrics';
-import { RequestLog, type LogSink } from './request-log';
+import { RequestLog } from './request-log';
+import { stderrSink, type LineSink } from '../logging/async-line-sink';
 import { sendError } from './respond';
 import { DEFAULT_MAX_TOKENS, DEFAULT_TOKEN_TTL_MS, TokenStore } from './token-store';
 import { UpstreamClient } from './upstream-client';
@@ -58,7 +59,7 @@ export class Relay {
   private readonly servers: Server[] = [];
   private readonly started: Promise<number>;
 
-  constructor(readonly settings: RelaySettings, private readonly logger: Logger, sink: LogSink = process.stderr) {
+  constructor(readonly settings: RelaySettings, private readonly logger: Logger, sink: LineSink = stderrSink) {
     this.tokens = new TokenStore({ ttlMs: settings.tokenTtlMs, max: DEFAULT_MAX_TOKENS });
     this.handler = new RequestHandler({
       upstream: this.upstream,
