@@ -251,6 +251,20 @@ test('a violation fails the test that caused it: close() reports it', async () =
   await assert.rejects(t.close(), /broke Kong's protocol:\nharness-probe: unknown PDK method/);
 });
 
+test('GetStatus reports the plugin server\'s own CPU and memory, collecting garbage first when asked and able', async () => {
+  for (const nodeArgs of [[], ['--expose-gc']]) {
+    const t = await startTestGateway({ config: routeConfig([probe({ action: 'exit' })]), fixtures: true, layout: { nodeArgs } });
+    try {
+      const [s] = await t.gw.serverStatuses({ gc: true });
+      const p = (s!.status as { Process: { CpuUserMicros: number; HeapUsedBytes: number; Collected: boolean } }).Process;
+      assert.ok(p.CpuUserMicros > 0 && p.HeapUsedBytes > 0);
+      assert.equal(p.Collected, nodeArgs.length > 0, `collected with node ${nodeArgs.join(' ') || '(no flag)'}`);
+    } finally {
+      await t.close();
+    }
+  }
+});
+
 test('an unknown route gets Kong\'s 404', async () => {
   await withGateway([], async ({ url }) => {
     const r = await postJson(`${url}/nowhere`, {});

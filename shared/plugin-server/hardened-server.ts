@@ -78,7 +78,7 @@ export interface ServerCounters {
   FailedStarts: number;
 }
 
-function processUsage(): ServerStatus['Process'] {
+function processUsage(): Omit<ServerStatus['Process'], 'Collected'> {
   const cpu = process.cpuUsage();
   const mem = process.memoryUsage();
   return { CpuUserMicros: cpu.user, CpuSystemMicros: cpu.system, RssBytes: mem.rss, HeapUsedBytes: mem.heapUsed };
@@ -99,7 +99,7 @@ export interface ServerStatus {
   /** Live events per phase. */
   EventsByPhase: Record<string, number>;
   /** The process's own accounting (benchmarks read it): CPU microseconds since start, memory in bytes. */
-  Process: { CpuUserMicros: number; CpuSystemMicros: number; RssBytes: number; HeapUsedBytes: number };
+  Process: { CpuUserMicros: number; CpuSystemMicros: number; RssBytes: number; HeapUsedBytes: number; Collected: boolean };
   /** Started instances not closed or expired. */
   Instances: number;
   Counters: ServerCounters;
@@ -256,7 +256,8 @@ export class HardenedServer extends KongServer implements EventHost {
    */
   override async GetStatus(opts?: unknown): Promise<ServerStatus> {
     const gc = (globalThis as { gc?: () => void }).gc;
-    if (isRecord(opts) && opts.Gc === true && gc) gc();
+    const collect = isRecord(opts) && opts.Gc === true && gc !== undefined;
+    if (collect) gc();
     const plugins: ServerStatus['Plugins'] = Object.create(null) as ServerStatus['Plugins'];
     for (const [name, plugin] of this.plugins) {
       const instances: InstanceSummary[] = [];
@@ -281,7 +282,7 @@ export class HardenedServer extends KongServer implements EventHost {
       Plugins: plugins,
       Events: this.events.size,
       EventsByPhase: byPhase,
-      Process: processUsage(),
+      Process: { ...processUsage(), Collected: collect },
       Instances: this.instances.size,
       Counters: { ...this.counters },
       EventTtl: this.eventTtlSeconds,

@@ -33,7 +33,7 @@ export async function startTestGateway(o: TestGatewayOptions): Promise<TestGatew
   const only = o.layout?.mode === 'single' ? undefined : [...new Set(declarative.plugins.map((p) => p.name))];
   const servers = [
     ...pluginServerDefs({ prefix, only, ...o.layout }),
-    ...(o.fixtures ? pluginServerDefs({ prefix, only, pluginsDir: FIXTURE_PLUGINS }) : []),
+    ...(o.fixtures ? pluginServerDefs({ prefix, only, nodeArgs: o.layout?.nodeArgs, pluginsDir: FIXTURE_PLUGINS }) : []),
   ];
   const { config: _c, fixtures: _f, layout: _l, allowViolations, ...rest } = o;
   const gw = new KongGateway({ ...rest, config: declarative, servers });
