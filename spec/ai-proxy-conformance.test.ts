@@ -10,7 +10,7 @@ import { gzipSync } from 'node:zlib';
 import { Plugin as AiProxy } from '../plugins/ai-proxy';
 import { sharedRelay } from '../shared/relay/server';
 import { ScriptedProvider, chunk } from './fakes/scripted-provider';
-import { startTestGateway, postJson, type TestGateway } from './support/test-gateway';
+import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
 import { sseDataValues } from './support/provider-case';
 
 const ROOT = resolve(__dirname, '../..');
@@ -127,19 +127,8 @@ test('§7.1–11: configuration checks and defaults, with Kong\'s messages', () 
   assert.equal(refused(base({ provider: 'anthropic', options: { anthropic_version: '2023-06-01' } }, { route_type: 'llm/v1/completions', logging: { log_statistics: true, log_payloads: false } })), '');
 });
 
-const opts = { upstream_url: '' };
 function plugin(config: Record<string, unknown> = {}, options: Record<string, unknown> = {}): unknown {
-  const { model, ...rest } = config as { model?: Record<string, unknown> };
-  return {
-    name: 'ai-proxy',
-    config: {
-      route_type: 'llm/v1/chat',
-      auth: { header_name: 'Authorization', header_value: `Bearer ${KEY}` },
-      model: { provider: 'openai', options: { ...opts, upstream_url: `${provider.url}/v1/chat/completions`, ...options }, ...model },
-      logging: { log_statistics: true },
-      ...rest,
-    },
-  };
+  return openaiProxyPlugin(provider.url, KEY, config, options);
 }
 
 async function gateway(routes: Array<[string, unknown]>, kongLog?: Array<Record<string, unknown>>): Promise<TestGateway> {

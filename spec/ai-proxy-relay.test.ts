@@ -8,7 +8,7 @@ import { gunzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { ScriptedProvider, chunk, sleep } from './fakes/scripted-provider';
-import { startTestGateway, postJson, type TestGateway } from './support/test-gateway';
+import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
 import { sseDataValues } from './support/provider-case';
 
 const KEY = 'sk-config-secret-0123456789abcdef';
@@ -25,16 +25,7 @@ const chat = (extra: Record<string, unknown> = {}) => ({ messages: [{ role: 'use
 
 function aiProxy(config: Record<string, unknown> = {}, options: Record<string, unknown> = {}): Record<string, unknown> {
   const { model, ...rest } = config as { model?: Record<string, unknown> };
-  return {
-    name: 'ai-proxy',
-    config: {
-      route_type: 'llm/v1/chat',
-      auth: { header_name: 'Authorization', header_value: `Bearer ${KEY}` },
-      model: { provider: 'openai', name: 'scripted-1', options: { upstream_url: `${provider.url}/v1/chat/completions`, ...options }, ...model },
-      logging: { log_statistics: true },
-      ...rest,
-    },
-  };
+  return openaiProxyPlugin(provider.url, KEY, { ...rest, model: { name: 'scripted-1', ...model } }, options);
 }
 
 interface GatewayOpts {

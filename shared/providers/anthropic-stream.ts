@@ -4,7 +4,7 @@ import type { ChatCompletionChunk, FinishReason, ToolCallDelta, Usage } from '..
 import { providerError } from './errors';
 import { RESPONSE_FORMAT_TOOL } from './anthropic-request';
 import { mapStopReason, mergeCounts, statusForErrorType, toUsage, type AnthropicCounts } from './anthropic-response';
-import { isObject } from './json';
+import { eventJson, isObject } from './json';
 import {
   ProviderStreamError, TranslationError, type StreamChunk, type StreamTranslator, type TargetContext, type UpstreamEvent,
 } from './types';
@@ -33,12 +33,7 @@ export function anthropicStreamTranslator(ctx: TargetContext): StreamTranslator 
 
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
-      let v: unknown;
-      try {
-        v = JSON.parse(ev.data);
-      } catch {
-        throw new TranslationError(`invalid JSON in anthropic stream event '${ev.event ?? ''}'`);
-      }
+      const v = eventJson(ev.data, 'anthropic');
       if (!isObject(v)) return [];
       const type = typeof v.type === 'string' ? v.type : ev.event;
       switch (type) {

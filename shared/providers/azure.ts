@@ -60,19 +60,18 @@ export function azureUrl(ctx: TargetContext): string {
 }
 
 function azureStreamTranslator(ctx: TargetContext): StreamTranslator {
-  const inner = openaiStreamTranslator(ctx);
   let promptFilter: { key: string; value: unknown } | undefined;
   let emitted = false;
+  const inner = openaiStreamTranslator(ctx, (v) => {
+    if (emitted) return;
+    // `prompt_annotations` is the name older api-versions used.
+    for (const key of ['prompt_filter_results', 'prompt_annotations']) {
+      if (v[key] !== undefined) promptFilter = { key, value: v[key] };
+    }
+  });
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       const chunks = inner.push(ev);
-      if (!emitted && chunks.length === 0 && ev.data !== '[DONE]') {
-        const v: unknown = JSON.parse(ev.data);
-        // `prompt_annotations` is the name older api-versions used.
-        for (const key of ['prompt_filter_results', 'prompt_annotations']) {
-          if (isObject(v) && v[key] !== undefined) promptFilter = { key, value: v[key] };
-        }
-      }
       for (const chunk of chunks) {
         const c = chunk as unknown as Json;
         if (!emitted && promptFilter && c[promptFilter.key] === undefined) c[promptFilter.key] = promptFilter.value;

@@ -27,7 +27,7 @@ import {
   ProviderStreamError, TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator,
   type TargetContext, type UpstreamEvent, type UpstreamRequest,
 } from './types';
-import { isObject, num, type Json } from './json';
+import { eventJson, isObject, num, type Json, parseJson } from './json';
 
 // ---------------------------------------------------------------------------------------------------
 // URL
@@ -512,8 +512,7 @@ const STREAM_EXCEPTION_STATUS: Readonly<Record<string, number>> = {
 
 function streamError(ev: UpstreamEvent, ctx: TargetContext): ProviderStreamError {
   const name = ev.event ?? 'exception';
-  let payload: unknown;
-  try { payload = JSON.parse(ev.data); } catch { payload = ev.data; }
+  const payload = parseJson(ev.data) ?? ev.data;
   const status = STREAM_EXCEPTION_STATUS[name] ?? 500;
   let message = isObject(payload) && typeof (payload.message ?? payload.Message) === 'string'
     ? (payload.message ?? payload.Message) as string : fallbackMessage(status, payload);
@@ -548,8 +547,7 @@ function streamTranslator(ctx: TargetContext): StreamTranslator {
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       if (ev.exception) throw streamError(ev, ctx);
-      let p: unknown;
-      try { p = JSON.parse(ev.data); } catch { throw new TranslationError(`invalid JSON in bedrock stream event '${ev.event ?? ''}'`); }
+      const p = eventJson(ev.data, 'bedrock');
       if (!isObject(p)) throw new TranslationError(`invalid bedrock stream event '${ev.event ?? ''}'`);
       switch (ev.event) {
         case 'messageStart':

@@ -3,7 +3,7 @@
 import type { ChatCompletionChunk, FinishReason, ToolCallDelta, Usage } from '../openai/types';
 import { providerError } from './errors';
 import { cohereUsage, isFailure, mapFinishReason } from './cohere-response';
-import { isObject } from './json';
+import { eventJson, isObject } from './json';
 import {
   ProviderStreamError, TranslationError, type StreamChunk, type StreamTranslator, type TargetContext, type UpstreamEvent,
 } from './types';
@@ -40,12 +40,7 @@ export function cohereStreamTranslator(ctx: TargetContext): StreamTranslator {
         ended = true;
         return [];
       }
-      let v: unknown;
-      try {
-        v = JSON.parse(ev.data);
-      } catch {
-        throw new TranslationError(`invalid JSON in cohere stream event '${ev.event ?? ''}'`);
-      }
+      const v = eventJson(ev.data, 'cohere');
       if (!isObject(v)) return [];
       const type = typeof v.type === 'string' ? v.type : ev.event;
       switch (type) {

@@ -8,7 +8,7 @@ import {
   ProviderStreamError, TranslationError, type ProviderError, type StreamChunk, type StreamTranslator, type TargetContext,
   type TextCompletionChunk, type UpstreamEvent,
 } from './types';
-import { isObject, num, type Json } from './json';
+import { eventJson, isObject, num, type Json } from './json';
 
 // ---- finish reasons and usage ----
 
@@ -278,8 +278,7 @@ export function geminiStreamTranslator(ctx: TargetContext): StreamTranslator {
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       if (ev.data.trim() === '') return [];
-      let v: unknown;
-      try { v = JSON.parse(ev.data); } catch { throw new TranslationError('failed to decode stream event from Gemini'); }
+      let v = eventJson(ev.data, 'gemini');
       if (Array.isArray(v) && v.length === 1) v = v[0];
       if (!isObject(v)) throw new TranslationError('unexpected stream event from Gemini');
       if (v.error !== undefined) {

@@ -23,7 +23,7 @@ import type {
 } from '../openai/types';
 import { applyConfiguredAuth } from './auth';
 import { fallbackMessage, parseOpenAIStyleError, providerError } from './errors';
-import { isObject, num, type Json } from './json';
+import { eventJson, isObject, num, type Json } from './json';
 import { singlePrompt, stopList } from './ollama-format';
 import { jsonRequest, openaiBody, parseOpenAIResponse } from './openai';
 import { resolveUrl } from './upstream';
@@ -141,8 +141,7 @@ export function tgiTokenStreamTranslator(ctx: TargetContext, opts: { trimStart: 
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       if (done) return [];
-      let v: unknown;
-      try { v = JSON.parse(ev.data); } catch { throw new TranslationError(`invalid JSON in ${ctx.provider} stream event`); }
+      const v = eventJson(ev.data, ctx.provider);
       if (!isObject(v)) throw new TranslationError(`unexpected ${ctx.provider} stream event`);
       if (v.error !== undefined) {
         const message = typeof v.error === 'string' ? v.error : JSON.stringify(v.error);
@@ -272,8 +271,7 @@ export function compatStreamTranslator(ctx: TargetContext): StreamTranslator {
     push(ev: UpstreamEvent): StreamChunk[] {
       if (ev.data === '[DONE]') { done = true; return []; }
       if (done) return [];
-      let v: unknown;
-      try { v = JSON.parse(ev.data); } catch { throw new TranslationError(`invalid JSON in ${ctx.provider} stream event`); }
+      const v = eventJson(ev.data, ctx.provider);
       if (!isObject(v)) return [];
       if (v.error !== undefined || ev.event === 'error') {
         if (typeof v.error === 'string') {

@@ -13,6 +13,17 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+import { TranslationError } from './types';
+
+/** A stream event's JSON payload; a payload that is not JSON breaks the stream (TranslationError). */
+export function eventJson(data: string, provider: string): unknown {
+  try {
+    return JSON.parse(data) as unknown;
+  } catch {
+    throw new TranslationError(`invalid JSON in ${provider} stream event`);
+  }
+}
+
 /** Parses a stream event's JSON payload; undefined when it is not JSON. */
 export function parseJson(text: string): unknown {
   try {

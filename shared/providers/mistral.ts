@@ -137,26 +137,18 @@ function parseMistralResponse(body: unknown, ctx: TargetContext) {
  * tool-call deltas without index/type, finish reasons, content chunks, usage inside the last content chunk.
  */
 function mistralStreamTranslator(ctx: TargetContext): StreamTranslator {
-  const inner = openaiStreamTranslator(ctx);
   const calls = new Map<number, number>();
+  const inner = openaiStreamTranslator(ctx, (v) => {
+    // An `{"error": ...}` event, or Mistral's own error shape (`{"object": "error", "message", ...}`,
+    // no `error` key): read as Mistral's non-stream errors are.
+    if (v.error !== undefined || v.object === 'error' || (v.message !== undefined && v.choices === undefined)) {
+      const status = typeof v.raw_status_code === 'number' ? v.raw_status_code : 500;
+      throw new ProviderStreamError(parseMistralError(status, v, ctx));
+    }
+  });
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
-      let chunks: StreamChunk[];
-      try {
-        chunks = inner.push(ev);
-      } catch (e) {
-        // An `{"error": ...}` event; read it as Mistral's non-stream errors are.
-        if (e instanceof ProviderStreamError) throw new ProviderStreamError(parseMistralError(e.error.status, JSON.parse(ev.data), ctx));
-        throw e;
-      }
-      if (chunks.length === 0 && ev.data !== '[DONE]') {
-        // Mistral's own error shape (`{"object": "error", "message", ...}`) has no `error` key.
-        const v: unknown = JSON.parse(ev.data);
-        if (isObject(v) && (v.object === 'error' || (v.message !== undefined && v.choices === undefined))) {
-          const status = typeof v.raw_status_code === 'number' ? v.raw_status_code : 500;
-          throw new ProviderStreamError(parseMistralError(status, v, ctx));
-        }
-      }
+      const chunks = inner.push(ev);
       for (const chunk of chunks) {
         const c = chunk as unknown as Json;
         if (ctx.includeUsage) c.usage = null;

@@ -7,7 +7,7 @@ import type {
   FinishReason, OpenAIRequestBody, OpenAIResponseBody, TextCompletion, ToolCall, Usage,
 } from '../openai/types';
 import { providerError } from './errors';
-import { isObject, num, type Json } from './json';
+import { eventJson, isObject, num, type Json } from './json';
 import { parseUpstreamUrl, resolveUrl } from './upstream';
 import {
   ProviderStreamError, TranslationError, type StreamChunk, type StreamTranslator, type TargetContext, type UpstreamEvent,
@@ -308,8 +308,7 @@ export function ollamaStreamTranslator(ctx: TargetContext): StreamTranslator {
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       if (done) return [];
-      let v: unknown;
-      try { v = JSON.parse(ev.data); } catch { throw new TranslationError(`invalid JSON in ${ctx.provider} stream line`); }
+      const v = eventJson(ev.data, ctx.provider);
       if (!isObject(v)) throw new TranslationError(`unexpected ${ctx.provider} stream line`);
       if (v.error !== undefined) {
         const message = typeof v.error === 'string' ? v.error : JSON.stringify(v.error);

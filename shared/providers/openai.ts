@@ -11,7 +11,7 @@ import {
   ProviderStreamError, TranslationError, type Provider, type StreamChunk, type StreamTranslator, type TargetContext,
   type UpstreamEvent, type UpstreamRequest,
 } from './types';
-import { isObject } from './json';
+import { eventJson, isObject, type Json } from './json';
 
 export const OPENAI_PATHS: Readonly<Record<Exclude<RouteType, 'preserve'>, string>> = {
   'llm/v1/chat': '/v1/chat/completions',
@@ -63,18 +63,20 @@ function usageOf(v: unknown): Usage | undefined {
 /**
  * An OpenAI-format SSE stream: chunks pass through (re-serialised), the usage-only chunk is captured
  * for the pipeline, `usage: null` fields dropped when the client did not ask for usage, `[DONE]` marks
- * the normal end, an `{"error": ...}` payload becomes a ProviderStreamError.
+ * the normal end, an `{"error": ...}` payload becomes a ProviderStreamError. `inspect` sees every JSON
+ * event first (OpenAI-format providers read their own extra fields there, or throw their own errors),
+ * so no event is parsed twice.
  */
-export function openaiStreamTranslator(ctx: TargetContext): StreamTranslator {
+export function openaiStreamTranslator(ctx: TargetContext, inspect?: (event: Json) => void): StreamTranslator {
   let usage: Usage | undefined;
   let done = false;
   let sawChunk = false;
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       if (ev.data === '[DONE]') { done = true; return []; }
-      let v: unknown;
-      try { v = JSON.parse(ev.data); } catch { throw new TranslationError(`invalid JSON in ${ctx.provider} stream event`); }
+      const v = eventJson(ev.data, ctx.provider);
       if (!isObject(v)) return [];
+      inspect?.(v);
       if (v.error !== undefined || ev.event === 'error') {
         throw new ProviderStreamError(parseOpenAIStyleError(500, v, ctx));
       }
@@ -108,7 +110,7 @@ export const openaiProvider: Provider = {
     return applyConfiguredAuth(jsonRequest(url, openaiBody(body, ctx)), ctx);
   },
   parseResponse: parseOpenAIResponse,
-  streamTranslator: openaiStreamTranslator,
+  streamTranslator: (ctx) => openaiStreamTranslator(ctx),
   parseError: parseOpenAIStyleError,
 };
 

@@ -26,7 +26,8 @@ export class StreamPipeline {
   /** Chunks written to the client (statistics, and tests). */
   chunks = 0;
 
-  constructor(provider: Provider, private readonly ctx: TargetContext) {
+  /** `onChunk` sees every chunk written, as an object (statistics without parsing the SSE text back). */
+  constructor(provider: Provider, private readonly ctx: TargetContext, private readonly onChunk?: (chunk: StreamChunk) => void) {
     this.decoder = createFrameDecoder(provider.framing(ctx));
     this.translator = provider.streamTranslator(ctx);
   }
@@ -105,6 +106,7 @@ export class StreamPipeline {
   private serialise(chunks: StreamChunk[]): void {
     for (const c of chunks) {
       this.last = { id: c.id, created: c.created, model: c.model, object: c.object };
+      this.onChunk?.(c);
       this.out += sseData(c);
       this.chunks++;
     }

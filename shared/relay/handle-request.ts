@@ -225,8 +225,8 @@ export class RequestHandler {
 
   private async stream(res: ServerResponse, o: RequestOutcome, call: ProviderCall, up: UpstreamResponse,
     headers: OutgoingHttpHeaders): Promise<void> {
-    const pipeline = new StreamPipeline(call.provider, call.ctx);
     const stats = new StreamStats(call.target.logging.log_payloads);
+    const pipeline = new StreamPipeline(call.provider, call.ctx, (chunk) => stats.see(chunk));
     res.writeHead(200, {
       ...headers,
       'content-type': 'text/event-stream',
@@ -239,7 +239,6 @@ export class RequestHandler {
     const write = async (text: string): Promise<void> => {
       if (text === '' || res.destroyed) return;
       if (o.firstChunk === null) o.firstChunk = Date.now() - o.rc.startedAt;
-      stats.see(text);
       if (!res.write(text)) {
         await new Promise<void>((resolve) => {
           const done = () => { res.off('drain', done); res.off('close', done); resolve(); };

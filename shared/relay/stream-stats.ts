@@ -1,7 +1,8 @@
 // What the relay needs to know about a stream it wrote: the model the chunks name, how much text and
 // tool-call argument text they carried (for token estimates when the provider reports no counts), the
 // finish reason, and, for log_payloads, the combined completion (as Kong logs it for streams).
-import { isObject } from '../providers/json';
+import type { ToolCallDelta } from '../openai/types';
+import type { StreamChunk } from '../providers/types';
 
 export class StreamStats {
   model: string | null = null;
@@ -13,33 +14,17 @@ export class StreamStats {
     if (collectText) this.text = [];
   }
 
-  /** One piece of SSE text as written to the client (whole events only: the pipeline never splits one). */
-  see(sse: string): void {
-    for (const event of sse.split('\n\n')) {
-      if (!event.startsWith('data: {')) continue;
-      let v: unknown;
-      try {
-        v = JSON.parse(event.slice(6));
-      } catch {
-        continue;
-      }
-      if (!isObject(v)) continue;
-      if (this.model === null && typeof v.model === 'string' && v.model !== '') this.model = v.model;
-      if (!Array.isArray(v.choices)) continue;
-      for (const c of v.choices) {
-        if (!isObject(c)) continue;
-        if (typeof c.finish_reason === 'string') this.finishReason = c.finish_reason;
-        const d = isObject(c.delta) ? c.delta : undefined;
-        const piece = typeof d?.content === 'string' ? d.content : typeof c.text === 'string' ? c.text : '';
-        this.completionChars += piece.length;
-        if (piece) this.text?.push(piece);
-        if (d && Array.isArray(d.tool_calls)) {
-          for (const t of d.tool_calls) {
-            const f = isObject(t) && isObject(t.function) ? t.function : undefined;
-            if (typeof f?.arguments === 'string') this.completionChars += f.arguments.length;
-            if (typeof f?.name === 'string') this.completionChars += f.name.length;
-          }
-        }
+  /** One chunk as the pipeline writes it to the client. */
+  see(chunk: StreamChunk): void {
+    if (this.model === null && typeof chunk.model === 'string' && chunk.model !== '') this.model = chunk.model;
+    // Chunks passed through from OpenAI-compatible upstreams are not checked field by field: read loosely.
+    for (const c of chunk.choices as Array<{ finish_reason?: unknown; text?: unknown; delta?: { content?: unknown; tool_calls?: ToolCallDelta[] } }>) {
+      if (typeof c.finish_reason === 'string') this.finishReason = c.finish_reason;
+      const piece = typeof c.delta?.content === 'string' ? c.delta.content : typeof c.text === 'string' ? c.text : '';
+      this.completionChars += piece.length;
+      if (piece) this.text?.push(piece);
+      for (const t of Array.isArray(c.delta?.tool_calls) ? c.delta.tool_calls : []) {
+        this.completionChars += (t.function?.arguments?.length ?? 0) + (t.function?.name?.length ?? 0);
       }
     }
   }

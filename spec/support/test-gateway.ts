@@ -79,3 +79,22 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
   try { json = JSON.parse(text); } catch { json = undefined; }
   return { status: res.status, headers: res.headers, text, json };
 }
+
+/**
+ * An ai-proxy plugin entry for an OpenAI-format fake at `baseUrl`, with a Bearer key and statistics on;
+ * `config` replaces top-level fields (its `model` is merged into the model record), `options` the model's.
+ */
+export function openaiProxyPlugin(baseUrl: string, key: string, config: Record<string, unknown> = {},
+  options: Record<string, unknown> = {}): Record<string, unknown> {
+  const { model, ...rest } = config as { model?: Record<string, unknown> };
+  return {
+    name: 'ai-proxy',
+    config: {
+      route_type: 'llm/v1/chat',
+      auth: { header_name: 'Authorization', header_value: `Bearer ${key}` },
+      model: { provider: 'openai', options: { upstream_url: `${baseUrl}/v1/chat/completions`, ...options }, ...model },
+      logging: { log_statistics: true },
+      ...rest,
+    },
+  };
+}
