@@ -1,6 +1,6 @@
 // ai-prompt-guard: allow/deny patterns on prompts, before any token is spent. Same configuration and
 // verdicts as Kong's ai-prompt-guard (deny first, then allow if set; every rejection a 400 "bad request",
-// the reason only in the log), with patterns on a linear-time engine and every text part checked.
+// the reason only in Kong's log), with patterns on a linear-time engine and every text part checked.
 import { arr, bool, defineConfig, int, str, type ConfigOf } from '../shared/config-schema';
 import { fail } from '../shared/kong/fail';
 import type { KongPDK } from '../shared/kong/pdk';
@@ -50,8 +50,10 @@ class AiPromptGuard {
   async access(kong: KongPDK): Promise<void> {
     const reason = await this.check(kong);
     if (reason === undefined) return;
-    // As Kong: the client learns nothing about the guard; the reason goes to the log.
-    await kong.log.debug(`blocked: ${reason}`);
+    // As Kong, the client learns nothing about the guard. The reason (which list or check, never the
+    // prompt) is logged at notice, Kong's default log level: Kong's own guard logs it at debug, which an
+    // operator never sees without log_level = debug.
+    await kong.log.notice(`blocked: ${reason}`);
     return fail(kong, 400, 'bad request');
   }
 

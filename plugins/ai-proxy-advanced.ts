@@ -11,6 +11,7 @@ import { handOff } from '../shared/relay/handoff';
 import { resolveProvider } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
 import { readMargin } from '../shared/relay/timeouts';
+import { ServiceLookup } from '../shared/relay/service-lookup';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const target = record({
@@ -66,12 +67,17 @@ class AiProxyAdvanced {
   private readonly config: AiProxyAdvancedConfig;
   private readonly balancer: WeightedRoundRobin<number>;
   private readonly meta: KongInstanceMeta;
+  /** Its id goes in the relay's log line (the balancer's timeouts apply, not the Service's). */
+  private readonly service: ServiceLookup;
 
   constructor(raw: unknown) {
     this.config = config.parse(raw);
     this.meta = instanceMeta(raw);
+    this.service = new ServiceLookup(this.meta);
     const targets: readonly Target[] = this.config.targets;
-    this.balancer = sharedState(`${this.meta.pluginId}:${this.meta.seq}:${JSON.stringify(targets)}`,
+    // Every Kong worker starts its own instance of this config, each with its own __seq__: the state is
+    // keyed on what identifies the config (the plugin id and the config itself), never on the instance.
+    this.balancer = sharedState(`${this.meta.pluginId}\u0000${JSON.stringify(this.config)}`,
       () => new WeightedRoundRobin(targets.map((_, i) => i), targets.map((t) => t.weight)));
     sharedRelay('ai-proxy-advanced');
   }
@@ -81,6 +87,7 @@ class AiProxyAdvanced {
     const c = this.config;
     const b = c.balancer;
     const index = this.balancer.next();
+    const service = await this.service.get(kong);
     // The relay waits for the provider as long as the balancer says; Kong waits for the relay a little longer.
     await kong.service.setTimeouts(b.connect_timeout, b.write_timeout, b.read_timeout + readMargin(b.read_timeout) + 1);
     await handOff(kong, {
@@ -90,6 +97,7 @@ class AiProxyAdvanced {
       modelNameHeader: c.model_name_header,
       maxRequestBodySize: c.max_request_body_size,
       meta: this.meta,
+      serviceId: service.id,
       startedAt,
       timeouts: { connect: Math.min(b.connect_timeout, b.read_timeout), read: b.read_timeout },
       targetIndex: index,

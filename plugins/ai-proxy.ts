@@ -5,11 +5,10 @@
 import { defineConfig, instanceMeta, int, str, bool, type ConfigOf, type KongInstanceMeta } from '../shared/config-schema';
 import { authRecord, availableProviderCheck, llmFormatChecks, loggingRecord, modelChecks, modelRecord, ROUTE_TYPES } from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
-import type { ProviderTimeouts } from '../shared/relay/context';
 import { handOff } from '../shared/relay/handoff';
 import { resolveProvider } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
-import { serviceTimeouts } from '../shared/relay/timeouts';
+import { ServiceLookup } from '../shared/relay/service-lookup';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const config = defineConfig({
@@ -28,19 +27,20 @@ export type AiProxyConfig = ConfigOf<typeof config>;
 class AiProxy {
   private readonly config: AiProxyConfig;
   private readonly meta: KongInstanceMeta;
-  /** The route's Service timeouts, read once per instance (they bound the relay's provider call). */
-  private timeouts: ProviderTimeouts | undefined;
+  /** The Service's timeouts bound the relay's provider call; its id goes in the relay's log line. */
+  private readonly service: ServiceLookup;
 
   constructor(raw: unknown) {
     // A config Kong let through but that is still wrong stops here; Kong answers 500 and logs the message.
     this.config = config.parse(raw);
     this.meta = instanceMeta(raw);
+    this.service = new ServiceLookup(this.meta);
     sharedRelay('ai-proxy');
   }
 
   async access(kong: KongPDK): Promise<void> {
     const startedAt = Date.now();
-    this.timeouts ??= serviceTimeouts(await kong.router.getService());
+    const service = await this.service.get(kong);
     const c = this.config;
     await handOff(kong, {
       plugin: 'ai-proxy',
@@ -49,8 +49,9 @@ class AiProxy {
       modelNameHeader: c.model_name_header,
       maxRequestBodySize: c.max_request_body_size,
       meta: this.meta,
+      serviceId: service.id,
       startedAt,
-      timeouts: this.timeouts,
+      timeouts: service.timeouts,
     });
   }
 }

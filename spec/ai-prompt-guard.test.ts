@@ -117,7 +117,11 @@ test('through the plugin server: Kong\'s 400 "bad request" for every rejection, 
   const ok = await postJson(`${t.url}/strict`, chat(user('hello there')));
   assert.equal(ok.status, 200);
   assert.equal(fake.requests.length, n + 1);
-  assert.ok(t.gw.kongLog.some((l) => l.message.includes('blocked: prompt pattern is blocked: deny_patterns[0]')));
+  // At notice (Kong's default level, so an operator sees it), and without the prompt.
+  const blocked = t.gw.kongLog.filter((l) => l.message.includes('blocked: '));
+  assert.ok(blocked.some((l) => l.level === 'notice' && l.message.includes('blocked: prompt pattern is blocked: deny_patterns[0]')),
+    JSON.stringify(blocked));
+  assert.ok(blocked.every((l) => !/ignore|previous|instruc/i.test(l.message)), 'no prompt text in the log');
 });
 
 test('a body over max_request_body_size is rejected, never passed on unchecked', async () => {

@@ -10,6 +10,7 @@ import { createServer as createNetServer, type Server as NetServer } from 'node:
 import { ScriptedProvider, chunk, sleep } from './fakes/scripted-provider';
 import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
 import { sseDataValues } from './support/provider-case';
+import { parseDeclarativeConfig } from './harness/declarative-config';
 
 const KEY = 'sk-config-secret-0123456789abcdef';
 const CLIENT_KEY = 'sk-client-secret-fedcba9876543210';
@@ -125,7 +126,9 @@ test('a stream streams: the client has the first chunk before the provider has s
     assert.equal(res.status, 200);
     assert.equal(res.headers.get('content-type'), 'text/event-stream');
     assert.equal(res.headers.get('cache-control'), 'no-cache');
-    assert.equal(res.headers.get('x-accel-buffering'), 'no');
+    // The route keeps Kong's default response_buffering (on): chunks arrive one by one only because the
+    // relay says X-Accel-Buffering: no, which nginx acts on and does not pass on.
+    assert.equal(res.headers.get('x-accel-buffering'), null);
     const { events } = await readEvents(res);
     const content = events.filter((e) => typeof e.data === 'object' && (e.data as { choices: Array<{ delta: { content?: string } }> }).choices[0]?.delta.content);
     assert.equal(content.length, 5);
@@ -286,12 +289,18 @@ test('failures: unreachable 502, past the timeout 504, provider statuses kept, a
     const de = (dead.json as { error: { message: string; type: string; code: string } }).error;
     assert.equal(de.type, 'server_error');
     assert.match(de.message, /could not be reached/);
+    // The client learns which provider failed, not where it lives on the operator's network.
+    assert.match(de.message, /\(openai\)/);
+    assert.ok(!de.message.includes('127.0.0.1') && !de.message.includes(String(deadPort)), de.message);
+    const deadLine = await lineFor(t, dead.headers.get('x-kong-request-id')!);
+    assert.equal(deadLine.error_detail, `127.0.0.1:${deadPort}: ECONNREFUSED`, 'the log says where');
     assert.equal((await postJson(`${t.url}/dead`, chat({ stream: true }))).status, 502, 'a stream request too, as JSON');
 
     let started = Date.now();
     const slow = await postJson(`${t.url}/silent`, chat());
     assert.equal(slow.status, 504);
     assert.equal((slow.json as { error: { type: string } }).error.type, 'timeout_error', "the relay's OpenAI-style 504, not Kong's own");
+    assert.ok(!slow.text.includes(String(silentPort)), slow.text);
     assert.ok(Date.now() - started < 5000, 'bounded by the Service read_timeout');
 
     // A stream that stalls after its first chunk: the client has the chunk, then an error event, then [DONE].
@@ -306,6 +315,7 @@ test('failures: unreachable 502, past the timeout 504, provider statuses kept, a
     assert.ok(Date.now() - started < 2500, 'the stall is cut at the read timeout');
     assert.equal((stalled[0] as { choices: Array<{ delta: { content: string } }> }).choices[0]!.delta.content, 'partial');
     assert.match((stalled.at(-2) as { error: { message: string } }).error.message, /timed out/);
+    assert.ok(!JSON.stringify(stalled).includes('127.0.0.1'), 'no address in the error event either');
     assert.equal(stalled.at(-1), '[DONE]');
 
     // A connection reset half way.
@@ -545,5 +555,63 @@ test('PDK round trips per request: 3, a 4th for the log serializer, one more onl
     } finally {
       await t.close();
     }
+  }
+});
+
+test('a body over max_request_body_size sent with Expect: 100-continue (curl does) gets the relay\'s 413, not a 502', async () => {
+  provider.script = provider.answer('x');
+  const t = await gateway([aiProxy({ max_request_body_size: 1000 })]);
+  try {
+    const body = JSON.stringify(chat({ pad: 'x'.repeat(50_000) }));
+    const reply = await new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const u = new URL(`${t.url}/t`);
+      const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+      req.on('continue', () => req.end(body));
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(reply.status, 413, reply.text);
+    assert.equal((JSON.parse(reply.text) as { error: { code: string } }).error.code, 'request_too_large');
+  } finally {
+    await t.close();
+  }
+});
+
+test('messages that are not message objects are the client\'s mistake: 400 naming the parameter, nothing sent', async () => {
+  provider.script = provider.answer('x');
+  const t = await gateway([aiProxy()]);
+  try {
+    const n = provider.received.length;
+    for (const [messages, param] of [[[1, 2], 'messages[0]'], [[{ role: 'user', content: 'a' }, 'b'], 'messages[1]'],
+      [[{ content: 'no role' }], 'messages[0].role'], [[{ role: 7, content: 'x' }], 'messages[0].role']] as const) {
+      const r = await postJson(`${t.url}/t`, { messages });
+      assert.equal(r.status, 400, JSON.stringify(messages));
+      const e = (r.json as { error: { type: string; param: string; message: string } }).error;
+      assert.equal(e.type, 'invalid_request_error');
+      assert.equal(e.param, param);
+      assert.match(e.message, new RegExp(param.replace(/[[\].]/g, '\\$&')));
+    }
+    assert.equal(provider.received.length, n, 'no provider call');
+  } finally {
+    await t.close();
+  }
+});
+
+test("the relay's log line names the request's Service, also for a plugin configured on the route", async () => {
+  provider.script = provider.answer('x');
+  const plugins = [aiProxy()];
+  const t = await gateway(plugins);
+  try {
+    const r = await postJson(`${t.url}/t`, chat());
+    const line = await lineFor(t, r.headers.get('x-kong-request-id')!);
+    assert.equal(line.service_id, parseDeclarativeConfig(deck(plugins)).services[0]!.id);
+    assert.match(String(line.route_id), /^[0-9a-f-]{36}$/);
+  } finally {
+    await t.close();
   }
 });

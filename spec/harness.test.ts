@@ -2,7 +2,7 @@
 // catches plugins that break the protocol. Fixture plugins: spec/fixtures/harness-plugins.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:http';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { startTestGateway, routeConfig, postJson, type TestGateway } from './support/test-gateway';
@@ -24,7 +24,7 @@ before(async () => {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const body = JSON.stringify({ method: req.method, url: req.url, headers: req.headers, body: Buffer.concat(chunks).toString() });
-      res.writeHead(200, { 'content-type': 'application/json', 'x-upstream': 'echo' });
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-upstream': 'echo' });
       res.end(body);
     });
   });
@@ -145,7 +145,10 @@ test('a phase that throws ends in a deliberate 500, never a pass-through, and th
     assert.equal(r.status, 500);
     assert.doesNotMatch(r.text, /sk-do-not-leak/);
     assert.equal(r.headers.get('x-low-ran'), null);
-    assert.ok(gw.serverOutput().some((l) => l.line.includes('sk-do-not-leak') || l.line.includes('secret')));
+    // The plugin server's log lines come through a pipe, after the response: wait for the line.
+    const logged = () => gw.serverOutput().some((l) => l.line.includes('sk-do-not-leak') || l.line.includes('secret'));
+    for (let i = 0; i < 150 && !logged(); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(logged());
   });
 });
 
@@ -225,7 +228,7 @@ test('after a plugin server crash Kong\'s instance reset recovers, and new insta
     const pid = proc.pid;
     proc.kill();
     for (let i = 0; i < 200 && (proc.pid === pid || proc.pid === undefined); i++) await new Promise((r) => setTimeout(r, 20));
-    await proc.waitForSocket();
+    await proc.waitUntilServing();
     await new Promise((r) => setTimeout(r, 300));
     for (let i = 0; i < 4; i++) assert.equal((await postJson(`${url}/t`, {})).status, 418);
     const idsAfter = [...gw.workers].flatMap((w) => [...w.instances.values()].map((i) => i.id));
@@ -269,6 +272,163 @@ test('an unknown route gets Kong\'s 404', async () => {
   await withGateway([], async ({ url }) => {
     const r = await postJson(`${url}/nowhere`, {});
     assert.equal(r.status, 404);
-    assert.deepEqual(r.json, { message: 'no Route matched with those values' });
+    // kong.response.error's JSON template, request id included.
+    assert.equal(r.text, `{\n  "message":"no Route matched with those values",\n  "request_id":"${r.headers.get('x-kong-request-id')}"\n}`);
+    assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.equal(r.headers.get('server'), 'kong/3.9.3');
+  });
+});
+
+// --- nginx's side of proxying, as Kong 3.9.3 does it ---------------------------------------------------
+
+/** An upstream that streams `pieces` `pauseMs` apart, with `headers`; records when each was written. */
+async function streamingUpstream(pieces: string[], pauseMs: number, headers: Record<string, string> = {}) {
+  const state = { writtenAt: [] as number[], closedAfter: -1, closedAt: 0 };
+  const server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/event-stream', ...headers });
+    let i = 0;
+    res.on('close', () => {
+      if (state.closedAfter < 0) { state.closedAfter = i; state.closedAt = Date.now(); }
+    });
+    const next = () => {
+      if (res.destroyed) return;
+      if (i === pieces.length) { res.end(); return; }
+      res.write(pieces[i]!);
+      state.writtenAt.push(Date.now());
+      i++;
+      setTimeout(next, pauseMs);
+    };
+    next();
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  return { url, state, close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }) };
+}
+
+/** Reads a response body, noting when each piece arrived. */
+async function arrivals(res: Response): Promise<Array<{ at: number; text: string }>> {
+  const out: Array<{ at: number; text: string }> = [];
+  const reader = res.body!.getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return out;
+    out.push({ at: Date.now(), text: Buffer.from(value).toString() });
+  }
+}
+
+test('nginx answers Expect: 100-continue itself and never sends Expect upstream', async () => {
+  await withGateway([], async ({ url }) => {
+    const body = JSON.stringify({ pad: 'x'.repeat(5000) });
+    const reply = await new Promise<{ status: number; text: string; continued: boolean }>((resolve, reject) => {
+      const u = new URL(`${url}/t`);
+      const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), expect: '100-continue' } });
+      let continued = false;
+      req.on('continue', () => { continued = true; req.end(body); });
+      req.on('response', (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => { text += d; });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text, continued }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(reply.status, 200, reply.text);
+    assert.ok(reply.continued, 'the client was told to continue');
+    const seen = JSON.parse(reply.text) as { headers: Record<string, string>; body: string };
+    assert.equal(seen.headers.expect, undefined);
+    assert.equal(seen.body, body);
+  });
+});
+
+test('client_max_body_size: a larger body gets Kong\'s 413 before any plugin runs, declared or chunked', async () => {
+  const t = await startTestGateway({ config: routeConfig([probe({ action: 'exit' })], { url: `http://127.0.0.1:${echoPort}` }), fixtures: true, clientMaxBodySize: 1000 });
+  try {
+    const r = await postJson(`${t.url}/t`, { pad: 'x'.repeat(2000) });
+    assert.equal(r.status, 413);
+    assert.equal(r.text, `{\n  "message":"Payload too large",\n  "request_id":"${r.headers.get('x-kong-request-id')}"\n}`);
+    const chunked = await fetch(`${t.url}/t`, {
+      method: 'POST', duplex: 'half',
+      body: new ReadableStream({ start(c) { for (let i = 0; i < 4; i++) c.enqueue(new TextEncoder().encode('y'.repeat(400))); c.close(); } }),
+    } as RequestInit);
+    assert.equal(chunked.status, 413);
+    assert.equal(t.gw.runner.stats.get('harness-probe'), undefined, 'no plugin ran');
+    assert.equal((await postJson(`${t.url}/t`, { small: true })).status, 418, 'a body within the limit goes on');
+  } finally {
+    await t.close();
+  }
+});
+
+test('proxied answers: the upstream\'s Content-Length kept, Server kept or Kong\'s, Via, X-Accel-* consumed', async () => {
+  await withGateway([], async ({ url }) => {
+    const res = await fetch(`${url}/t`, { method: 'POST', body: 'x' });
+    const text = await res.text();
+    assert.equal(res.headers.get('content-length'), String(Buffer.byteLength(text)));
+    assert.equal(res.headers.get('transfer-encoding'), null, 'not re-chunked');
+    assert.equal(res.headers.get('server'), 'kong/3.9.3', 'the upstream sent none');
+    assert.equal(res.headers.get('via'), '1.1 kong/3.9.3');
+  });
+  const up = await streamingUpstream(['a'], 0, { server: 'upstream/1.0', 'x-accel-buffering': 'no', 'x-accel-expires': '5' });
+  const t = await startTestGateway({ config: routeConfig([], { url: up.url }) });
+  try {
+    const res = await fetch(`${t.url}/t`);
+    await res.text();
+    assert.equal(res.headers.get('server'), 'upstream/1.0');
+    assert.equal(res.headers.get('x-accel-buffering'), null);
+    assert.equal(res.headers.get('x-accel-expires'), null);
+  } finally {
+    await t.close();
+    await up.close();
+  }
+});
+
+test('proxy_buffering: a buffered route holds a stream until the end unless the upstream says X-Accel-Buffering: no', async () => {
+  const pieces = ['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n', 'data: 4\n\n'];
+  for (const [name, routeBuffering, headers, streams] of [
+    ['buffered route', true, {}, false],
+    ['response_buffering: false', false, {}, true],
+    ['X-Accel-Buffering: no', true, { 'x-accel-buffering': 'no' }, true],
+  ] as const) {
+    const up = await streamingUpstream([...pieces], 150, headers);
+    const config = { _format_version: '3.0', services: [{ name: 's', url: up.url, routes: [{ name: 'r', paths: ['/t'], response_buffering: routeBuffering }] }] };
+    const t = await startTestGateway({ config });
+    try {
+      const got = await arrivals(await fetch(`${t.url}/t`));
+      assert.equal(got.map((g) => g.text).join(''), pieces.join(''), name);
+      const lastWritten = up.state.writtenAt.at(-1)!;
+      if (streams) assert.ok(got[0]!.at < lastWritten, `${name}: the first piece arrives before the upstream wrote its last`);
+      else assert.ok(got[0]!.at >= lastWritten, `${name}: nothing arrives before the upstream is done`);
+    } finally {
+      await t.close();
+      await up.close();
+    }
+  }
+});
+
+test('a client that goes away is noticed at once: the upstream connection closes before its next write', async () => {
+  const up = await streamingUpstream(['one ', 'two ', 'three ', 'four '], 600, { 'x-accel-buffering': 'no' });
+  const t = await startTestGateway({ config: routeConfig([], { url: up.url }) });
+  try {
+    const ac = new AbortController();
+    const res = await fetch(`${t.url}/t`, { signal: ac.signal });
+    const reader = res.body!.getReader();
+    await reader.read();
+    ac.abort();
+    for (let i = 0; i < 200 && up.state.closedAfter < 0; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(up.state.closedAfter, 1, 'closed after the first piece, before the second was due');
+  } finally {
+    await t.close();
+    await up.close();
+  }
+});
+
+test('every worker has its own instance of a plugin config, with its own __seq__ (plugins_iterator.lua)', async () => {
+  await withGateway([probe({ action: 'exit' })], async ({ gw, url }) => {
+    for (let i = 0; i < 4; i++) assert.equal((await postJson(`${url}/t`, {})).status, 418);
+    const plugin = gw.runner.stats.has('harness-probe') ? [...gw.workers[0]!.instances.keys()][0]! : '';
+    const seqs = gw.workers.map((w) => w.instances.get(plugin)?.seq);
+    const ids = gw.workers.map((w) => w.instances.get(plugin)?.id);
+    assert.equal(new Set(seqs).size, gw.workers.length, `per-worker seqs ${seqs}`);
+    assert.equal(new Set(ids).size, gw.workers.length, `per-worker instances ${ids}`);
   });
 });

@@ -808,3 +808,43 @@ describe('plugin server robustness', () => {
     await fresh.kill();
   });
 });
+
+// `kong reload` (seen on Kong 3.9.3): the next generation's plugin server starts on the same socket path
+// while the old one still runs; the old one gets SIGTERM seconds later, when the old worker 0 exits.
+describe('reload: two generations on one socket path', () => {
+  test('the new server takes the path over; the old one, on SIGTERM, leaves it to the new one', T, async () => {
+    const prefix = tempDir();
+    const old = await ServerProc.start('ours', { prefix });
+    const next = await ServerProc.start('ours', { prefix });
+    // New connections reach the new server as soon as it listens (the path never goes missing).
+    for (let i = 0; (await status(next)).Pid !== next.child.pid; i++) {
+      assert.ok(i < 500, 'the new server never took the socket path over');
+      await sleep(10);
+    }
+    assert.deepEqual(await old.terminate(), { code: 0, signal: null });
+    assert.match(old.stderr, /a newer server now listens there/);
+    assert.ok(fs.existsSync(next.socketPath), 'the old server must not unlink the socket the new one listens on');
+    await assertHealthy(next);
+    // Kong stopping the last generation: its socket is its own, so it goes.
+    await next.terminate();
+    assert.equal(fs.existsSync(next.socketPath), false);
+    assert.deepEqual(fs.readdirSync(prefix), [], 'no staging names left behind');
+  });
+
+  test('on SIGTERM an event in flight is finished on its connection before the server exits', T, async () => {
+    const prefix = tempDir();
+    const old = await ServerProc.start('ours', { prefix });
+    const c = await old.client();
+    const started = await c.ok('StartInstance', { Name: 'probe-echo', Config: JSON.stringify({ tag: 'drain' }) }) as { Id: number };
+    // The access phase's first PDK call is handed to Kong; Kong takes a while to step it.
+    const first = asEventData(await c.ok('HandleEvent', { InstanceId: started.Id, EventName: 'access' }));
+    assert.ok(isPdkCall(first.Data));
+    old.child.kill('SIGTERM');
+    await old.waitForLog(/SIGTERM received/);
+    assert.ok(old.alive, 'it waits for the event');
+    const outcome = await continueEvent(c, first, (call) => (call.Method === 'kong.request.get_header' ? 'exit' : call.Method === 'kong.request.get_raw_body' ? new Uint8Array([1]) : undefined));
+    assert.equal((outcome.end as PdkCall).Method, 'kong.response.exit', 'the event ran to its end');
+    assert.deepEqual(await old.waitExit(5_000), { code: 0, signal: null }, 'then it exits');
+    c.close();
+  });
+});

@@ -35,6 +35,7 @@ export interface KongPDK {
   log: {
     debug(...args: unknown[]): Promise<void>;
     info(...args: unknown[]): Promise<void>;
+    notice(...args: unknown[]): Promise<void>;
     warn(...args: unknown[]): Promise<void>;
     err(...args: unknown[]): Promise<void>;
     /** Must be called during access: Kong's loggers serialize before an external log phase runs. */

@@ -6,10 +6,36 @@ export type ResponseStreaming = 'allow' | 'deny' | 'always';
 
 export type RequestCheck =
   | { ok: true; model: string | null; stream: boolean }
-  | { ok: false; status: 400; message: string };
+  | { ok: false; status: 400; message: string; param?: string };
 
-function bad(message: string): RequestCheck {
-  return { ok: false, status: 400, message };
+function bad(message: string, param?: string): RequestCheck {
+  return param === undefined ? { ok: false, status: 400, message } : { ok: false, status: 400, message, param };
+}
+
+/** The JSON type of a value, in the words OpenAI's errors use. */
+function jsonType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'number') return Number.isInteger(v) ? 'an integer' : 'a number';
+  if (typeof v === 'string') return 'a string';
+  if (typeof v === 'boolean') return 'a boolean';
+  return 'an object';
+}
+
+/** Every message an object with a string role (past Kong's checks, which look only at the array). */
+function checkMessages(messages: readonly unknown[]): RequestCheck | undefined {
+  for (const [i, m] of messages.entries()) {
+    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
+      return bad(`Invalid type for 'messages[${i}]': expected an object, but got ${jsonType(m)} instead.`, `messages[${i}]`);
+    }
+    const role = (m as { role?: unknown }).role;
+    if (typeof role !== 'string') {
+      return role === undefined
+        ? bad(`Missing required parameter: 'messages[${i}].role'.`, `messages[${i}].role`)
+        : bad(`Invalid type for 'messages[${i}].role': expected a string, but got ${jsonType(role)} instead.`, `messages[${i}].role`);
+    }
+  }
+  return undefined;
 }
 
 function requestFormat(body: Record<string, unknown>): RouteType | 'both' | undefined {
@@ -43,6 +69,10 @@ export function checkRequest(body: Record<string, unknown>, routeType: RouteType
     const format = requestFormat(body);
     if (format === 'both') return bad('request matches multiple LLM request formats');
     if (format !== routeType) return bad(`[${format}] message format is not compatible with [${routeType}] route type`);
+    if (format === 'llm/v1/chat') {
+      const m = checkMessages(body.messages as unknown[]);
+      if (m) return m;
+    }
   }
   const stream = body.stream === true;
   if (stream && streaming === 'deny') return bad('response streaming is not enabled for this LLM');

@@ -18,6 +18,8 @@
 //                                      (default 75, longer than Kong's 60 s socket timeout)
 //       --instance-idle-ttl <seconds>  drop plugin instances unused for this long; Kong restarts them on
 //                                      its next request ("no plugin instance"). 0 = never (default 3600)
+//       --drain-timeout <seconds>      on SIGTERM, how long to keep serving what is in flight (streams
+//                                      through the relay, live events) before exiting (default 30)
 //   -h, --help                         print this help and exit
 import { parseArgs } from 'node:util';
 import type { LogLevel } from './logger';
@@ -26,6 +28,7 @@ export const DEFAULT_KONG_PREFIX = '/usr/local/kong';
 export const DEFAULT_SOCK_NAME = 'js_pluginserver.sock';
 export const DEFAULT_EVENT_TTL_SECONDS = 75;
 export const DEFAULT_INSTANCE_IDLE_TTL_SECONDS = 3600;
+export const DEFAULT_DRAIN_TIMEOUT_SECONDS = 30;
 
 export const USAGE = `Usage: ai-gateway-pluginserver -d <dir> [options]
 
@@ -37,6 +40,7 @@ export const USAGE = `Usage: ai-gateway-pluginserver -d <dir> [options]
       --dump-all-plugins          print all plugins' info (JSON) and exit
       --event-ttl <seconds>       abandon events idle this long (default ${DEFAULT_EVENT_TTL_SECONDS})
       --instance-idle-ttl <s>     drop instances idle this long, 0 = never (default ${DEFAULT_INSTANCE_IDLE_TTL_SECONDS})
+      --drain-timeout <seconds>   on SIGTERM, finish in-flight work for at most this long (default ${DEFAULT_DRAIN_TIMEOUT_SECONDS})
       --version                   print the version and exit
   -h, --help                      print this help and exit
 `;
@@ -57,6 +61,7 @@ export interface CliOptions {
   logLevel: LogLevel;
   eventTtlSeconds: number;
   instanceIdleTtlSeconds: number;
+  drainTimeoutSeconds: number;
 }
 
 export class CliError extends Error {
@@ -74,6 +79,7 @@ const OPTIONS = {
   'dump-all-plugins': { type: 'boolean' },
   'event-ttl': { type: 'string' },
   'instance-idle-ttl': { type: 'string' },
+  'drain-timeout': { type: 'string' },
   version: { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -159,5 +165,6 @@ export function parseCli(argv: readonly string[]): CliOptions {
     eventTtlSeconds: parseSeconds('event-ttl', v['event-ttl'], DEFAULT_EVENT_TTL_SECONDS, false),
     instanceIdleTtlSeconds: parseSeconds(
       'instance-idle-ttl', v['instance-idle-ttl'], DEFAULT_INSTANCE_IDLE_TTL_SECONDS, true),
+    drainTimeoutSeconds: parseSeconds('drain-timeout', v['drain-timeout'], DEFAULT_DRAIN_TIMEOUT_SECONDS, true),
   };
 }

@@ -69,7 +69,7 @@ async function runServer(opts: CliOptions, logger: Logger): Promise<void> {
     eventTtlSeconds: opts.eventTtlSeconds,
     instanceIdleTtlSeconds: opts.instanceIdleTtlSeconds,
   });
-  installSignalHandlers(running, logger);
+  installSignalHandlers(running, logger, opts.drainTimeoutSeconds * 1000);
 }
 
 /**

@@ -6,6 +6,7 @@ import { encode } from '@msgpack/msgpack';
 import { HardenedServer } from './hardened-server';
 import { RpcListener } from './rpc-listener';
 import { errorStack, type Logger } from './logger';
+import { registeredDrainables } from './drain';
 import type { PluginInfo } from './kong-pdk';
 
 export interface PluginServerOptions {
@@ -22,8 +23,14 @@ export interface RunningPluginServer {
   readonly socketPath: string;
   readonly server: HardenedServer;
   readonly listener: RpcListener;
-  /** Stops listening, drops connections, unlinks the socket, stops the timers. Synchronous. */
+  /** Stops listening, drops connections, unlinks the socket (if still ours), stops the timers. */
   close(): void;
+  /**
+   * Stops accepting connections, then waits until no event is live and no registered drainable (the
+   * relay) is busy, or `timeoutMs` has passed; then closes everything. Resolves with what was still in
+   * flight when it gave up (0 after a clean drain).
+   */
+  drain(timeoutMs: number): Promise<number>;
 }
 
 /** Loads the plugins (kong-pdk's Server constructor does) without listening, for the dump commands. */
@@ -54,18 +61,51 @@ export async function startPluginServer(options: PluginServerOptions): Promise<R
     `listening on ${socketPath} (pid ${process.pid}; plugins: ${[...server.getPlugins().keys()].join(', ') || 'none'}; ` +
     `event TTL ${server.eventTtlSeconds} s; instance idle TTL ${server.instanceIdleTtlSeconds || 'off'}${server.instanceIdleTtlSeconds ? ' s' : ''})`);
   let closed = false;
+  const close = (): void => {
+    if (closed) return;
+    closed = true;
+    listener.close();
+    server.close();
+  };
+  const inFlight = (): { total: number; parts: string[] } => {
+    const parts: string[] = [];
+    // An event Kong stopped stepping (a Lua error on its side) would never finish: only events with
+    // recent activity count; the event TTL sweep removes the others.
+    const now = Date.now();
+    let total = 0;
+    for (const ev of server.events.values()) if (now - ev.lastActivity < ACTIVE_EVENT_MS) total++;
+    if (total > 0) parts.push(`${total} live events`);
+    for (const d of registeredDrainables()) {
+      const n = d.busy();
+      if (n > 0) parts.push(`${n} ${d.name}`);
+      total += n;
+    }
+    return { total, parts };
+  };
   return {
     socketPath,
     server,
     listener,
-    close(): void {
-      if (closed) return;
-      closed = true;
-      listener.close();
-      server.close();
+    close,
+    async drain(timeoutMs: number): Promise<number> {
+      listener.stopAccepting();
+      const until = Date.now() + timeoutMs;
+      let busy = inFlight();
+      if (busy.total > 0) logger.info(`draining: ${busy.parts.join(', ')} (at most ${Math.round(timeoutMs / 1000)} s)`);
+      while (busy.total > 0 && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, DRAIN_POLL_MS));
+        busy = inFlight();
+      }
+      if (busy.total > 0) logger.warn(`drain timeout: giving up on ${busy.parts.join(', ')}`);
+      await Promise.allSettled(registeredDrainables().map((d) => d.close()));
+      close();
+      return busy.total;
     },
   };
 }
+
+const DRAIN_POLL_MS = 50;
+const ACTIVE_EVENT_MS = 5000;
 
 /** The plugin infos Kong's query command expects, in directory order. */
 export async function allPluginInfo(server: HardenedServer): Promise<PluginInfo[]> {
@@ -97,16 +137,28 @@ export function installProcessGuards(logger: Logger): void {
   });
 }
 
-/** SIGTERM / SIGINT: stop listening, unlink the socket, exit 0. */
-export function installSignalHandlers(running: RunningPluginServer, logger: Logger): void {
+/**
+ * SIGTERM / SIGINT: stop accepting, finish what is in flight (at most `drainTimeoutMs`), exit 0. A
+ * second signal exits at once. The socket path is unlinked only if no newer server took it over.
+ */
+export function installSignalHandlers(running: RunningPluginServer, logger: Logger, drainTimeoutMs: number): void {
+  let draining = false;
   const stop = (signal: NodeJS.Signals): void => {
-    logger.info(`${signal} received, closing ${running.socketPath} and exiting`);
-    try {
-      running.close();
-    } finally {
+    if (draining) {
+      logger.info(`${signal} received again, exiting now`);
       process.exit(0);
     }
+    draining = true;
+    const handover = running.listener.ownsSocketPath() ? '' : ' (a newer server now listens there)';
+    logger.info(`${signal} received, no longer accepting on ${running.socketPath}${handover}; exiting once idle`);
+    running.drain(drainTimeoutMs).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error(`drain failed: ${errorStack(err)}`);
+        process.exit(0);
+      },
+    );
   };
-  process.once('SIGTERM', stop);
-  process.once('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
 }

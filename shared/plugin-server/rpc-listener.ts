@@ -8,8 +8,14 @@
 // dropped once the socket can no longer be written. A malformed message gets an error reply when its
 // msgid can be recovered; otherwise, or when the byte stream itself is invalid, that connection is
 // closed. Nothing here lets one connection take the process down.
+//
+// The socket path is shared between generations: on `kong reload` the next generation's server starts
+// on the same path while this one still runs, and this one gets SIGTERM seconds later. So the path is
+// taken over atomically (bind under a private name, rename) and given up only while it is still ours.
 import fs = require('node:fs');
 import net = require('node:net');
+import path = require('node:path');
+import { randomBytes } from 'node:crypto';
 import { MsgpackFramer, DEFAULT_MAX_FRAME_BYTES } from './msgpack-framer';
 import { decodeMessage, encodeResponse, errorText } from './rpc-codec';
 import { errorMessage, type Logger } from './logger';
@@ -35,8 +41,20 @@ function errorCode(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined;
 }
 
+/** Longest unix socket path Linux accepts (sun_path is 108 bytes with the terminating NUL). */
+const MAX_SOCKET_PATH_BYTES = 107;
+
+/** A name of this process's own beside `socketPath`, or undefined if it would be too long. */
+function stagingPath(socketPath: string): string | undefined {
+  const dir = path.dirname(socketPath);
+  const p = path.join(dir, `.${path.basename(socketPath)}.${process.pid}.${randomBytes(3).toString('hex')}`);
+  return Buffer.byteLength(p) <= MAX_SOCKET_PATH_BYTES ? p : undefined;
+}
+
 export class RpcListener {
   private server: net.Server | undefined;
+  /** The socket file this listener created, to tell it from a later server's at the same path. */
+  private owned: { dev: number; ino: number; boundInPlace: boolean } | undefined;
   private readonly sockets = new Set<net.Socket>();
   private readonly logger: Logger;
   private readonly maxMessageBytes: number;
@@ -55,18 +73,27 @@ export class RpcListener {
     return this.sockets.size;
   }
 
-  /** Unlinks a stale socket file and listens. Rejects if listening fails (e.g. EACCES). */
-  listen(): Promise<void> {
+  /**
+   * Listens on the socket path. The socket is bound under a name of this process's own in the same
+   * directory and then renamed over the path: a server already listening there (the previous
+   * generation during `kong reload`) keeps serving until the rename, and Kong never finds the path
+   * missing. Rejects if listening fails (e.g. EACCES).
+   */
+  async listen(): Promise<void> {
     const socketPath = this.options.socketPath;
-    try {
-      fs.unlinkSync(socketPath);
-      this.logger.debug(`removed stale socket ${socketPath}`);
-    } catch (err) {
-      if (errorCode(err) !== 'ENOENT') return Promise.reject(err);
+    const staging = stagingPath(socketPath);
+    const bindPath = staging ?? socketPath;
+    if (staging === undefined) {
+      // No room for a private name (unix socket paths are limited to 107 bytes): bind in place.
+      try {
+        fs.unlinkSync(socketPath);
+        this.logger.debug(`removed stale socket ${socketPath}`);
+      } catch (err) {
+        if (errorCode(err) !== 'ENOENT') throw err;
+      }
     }
     const server = net.createServer((socket) => this.accept(socket));
-    this.server = server;
-    return new Promise((resolve, reject) => {
+    await new Promise<void>((resolve, reject) => {
       const onError = (err: Error): void => {
         server.off('listening', onListening);
         reject(err);
@@ -78,25 +105,60 @@ export class RpcListener {
       };
       server.once('error', onError);
       server.once('listening', onListening);
-      server.listen(socketPath);
+      server.listen(bindPath);
     });
+    try {
+      if (staging !== undefined) fs.renameSync(staging, socketPath);
+      const st = fs.statSync(socketPath);
+      this.owned = { dev: st.dev, ino: st.ino, boundInPlace: staging === undefined };
+    } catch (err) {
+      server.close();
+      throw err;
+    }
+    this.server = server;
   }
 
-  /** Stops listening, drops every connection and unlinks the socket file. Synchronous. */
-  close(): void {
+  /** True while the socket path is still the one this listener created (not replaced by another server). */
+  ownsSocketPath(): boolean {
+    if (!this.owned) return false;
+    try {
+      const st = fs.statSync(this.options.socketPath);
+      return st.dev === this.owned.dev && st.ino === this.owned.ino;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Stops accepting connections; established ones keep being served. The socket path is unlinked only
+   * while it is still ours: after a reload it belongs to the next generation's server.
+   */
+  stopAccepting(): void {
     const server = this.server;
     this.server = undefined;
-    if (server) {
+    if (!server) return;
+    const ours = this.ownsSocketPath();
+    // libuv unlinks the path a server was bound to when it closes. Bound under our private name, that
+    // name is gone since the rename; bound in place, closing would unlink another server's socket.
+    if (ours || !this.owned?.boundInPlace) {
       server.close();
       server.on('error', () => undefined);
     }
+    if (ours) {
+      try {
+        fs.unlinkSync(this.options.socketPath);
+      } catch {
+        // already gone
+      }
+    }
+    this.owned = undefined;
+  }
+
+  /** Stops accepting, drops every connection, and unlinks the socket path if it is still ours. */
+  close(): void {
+    this.stopAccepting();
     for (const socket of this.sockets) socket.destroy();
     this.sockets.clear();
-    try {
-      fs.unlinkSync(this.options.socketPath);
-    } catch {
-      // already gone
-    }
   }
 
   private accept(socket: net.Socket): void {

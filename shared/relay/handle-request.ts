@@ -15,7 +15,7 @@ import { TranslationError, type TargetContext } from '../providers/types';
 import type { ProviderTimeouts, RelayContext } from './context';
 import { NO_OPTIONS, prepareCall, type ProviderCall } from './prepare';
 import type { RequestLog, RequestOutcome } from './request-log';
-import { passedHeaders, sendError, sendJson } from './respond';
+import { passedHeaders, sendError, sendJson, type ErrorDetails } from './respond';
 import { StreamStats } from './stream-stats';
 import { upstreamFailure, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream-client';
 import { NO_USAGE, promptChars, usageFigures } from './usage';
@@ -115,7 +115,7 @@ export class RequestHandler {
       this.deps.warn(`relay: unexpected error in request ${requestId}: ${redactSecrets(message, outcome.ctx)}`);
       if (!res.headersSent) {
         outcome.status = 500;
-        await sendError(req, res, 500, 'An unexpected error occurred in the AI relay', null).catch(() => {});
+        await sendError(req, res, 500, 'An unexpected error occurred in the AI relay').catch(() => {});
       } else {
         res.destroy();
       }
@@ -127,16 +127,22 @@ export class RequestHandler {
   }
 
   private async fail(req: IncomingMessage, res: ServerResponse, o: RequestOutcome, status: number, message: string,
-    code: string | null = null, headers: OutgoingHttpHeaders = {}): Promise<void> {
+    details: ErrorDetails = {}): Promise<void> {
     o.status = status;
     o.error = message;
-    await sendError(req, res, status, message, code, headers);
+    await sendError(req, res, status, message, details);
+  }
+
+  /** A transport failure: the client learns which provider failed, the log also where it lives. */
+  private upstreamFailed(req: IncomingMessage, res: ServerResponse, o: RequestOutcome, f: UpstreamFailure): Promise<void> {
+    o.errorDetail = f.detail;
+    return this.fail(req, res, o, f.status, f.message, { code: f.status === 504 ? 'timeout' : 'bad_gateway' });
   }
 
   private async run(rc: RelayContext, req: IncomingMessage, res: ServerResponse, o: RequestOutcome): Promise<void> {
     const read = await readBody(req, rc.maxRequestBodySize);
     if (!read.ok) {
-      return this.fail(req, res, o, 413, `request body is ${read.size} bytes, over the limit of ${rc.maxRequestBodySize} bytes`, 'request_too_large');
+      return this.fail(req, res, o, 413, `request body is ${read.size} bytes, over the limit of ${rc.maxRequestBodySize} bytes`, { code: 'request_too_large' });
     }
     const parsed = parseJsonObject(read.bytes, 0);
     if (!parsed.ok) return this.fail(req, res, o, parsed.status, parsed.message);
@@ -147,7 +153,7 @@ export class RequestHandler {
         const why = prepared.cause instanceof Error ? prepared.cause.message : String(prepared.cause);
         this.deps.warn(`relay: request ${o.requestId}: ${prepared.message}: ${redactSecrets(why, o.ctx)}`);
       }
-      return this.fail(req, res, o, prepared.status, prepared.message, prepared.code ?? null);
+      return this.fail(req, res, o, prepared.status, prepared.message, { code: prepared.code ?? null, param: prepared.param ?? null });
     }
     const call = prepared.call;
     Object.assign(o, { target: call.target, requestModel: call.model, stream: call.stream, ctx: call.ctx });
@@ -160,11 +166,10 @@ export class RequestHandler {
     o.called = true;
     o.usage = NO_USAGE; // until the answer says otherwise
     try {
-      up = await this.deps.upstream.send(call.request, rc.timeouts ?? this.deps.defaultTimeouts, abort.signal, !call.stream);
+      up = await this.deps.upstream.send(call.request, call.ctx.provider, rc.timeouts ?? this.deps.defaultTimeouts, abort.signal, !call.stream);
     } catch (e) {
-      const f = upstreamFailure(e, call.request.url);
       o.usage = NO_USAGE;
-      return this.fail(req, res, o, f.status, f.message, f.status === 504 ? 'timeout' : 'bad_gateway');
+      return this.upstreamFailed(req, res, o, upstreamFailure(e, call.request.url, call.ctx.provider));
     }
     o.llmLatency = Date.now() - rc.startedAt;
     const headers = passedHeaders(up.headers);
@@ -202,8 +207,7 @@ export class RequestHandler {
     try {
       text = await up.text(MAX_RESPONSE_BYTES);
     } catch (e) {
-      const f = upstreamFailure(e, call.request.url);
-      return this.fail(req, res, o, f.status, f.message, f.status === 504 ? 'timeout' : 'bad_gateway');
+      return this.upstreamFailed(req, res, o, upstreamFailure(e, call.request.url, ctx.provider));
     }
     const parsed = parseJson(text);
     if (parsed === undefined) return this.fail(req, res, o, 500, `${prefix}: failed to decode ${ctx.routeType} response`);
@@ -258,7 +262,8 @@ export class RequestHandler {
       }
       await write(pipeline.end());
     } catch (e) {
-      const f = e instanceof UpstreamFailure ? e : upstreamFailure(e, call.request.url);
+      const f = upstreamFailure(e, call.request.url, call.ctx.provider);
+      if (!res.destroyed) o.errorDetail = f.detail;
       await write(pipeline.fail(new Error(res.destroyed ? 'the client went away' : f.message)));
     }
     res.end();
@@ -305,7 +310,9 @@ export class RequestHandler {
       }
       res.end();
     } catch (e) {
-      o.error = upstreamFailure(e, call.request.url).message;
+      const f = upstreamFailure(e, call.request.url, call.ctx.provider);
+      o.error = f.message;
+      o.errorDetail = f.detail;
       res.destroy();
     }
     const whole = !streaming && size <= MAX_ERROR_BYTES ? parseJson(Buffer.concat(kept).toString('utf8')) : undefined;

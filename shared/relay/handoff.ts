@@ -16,6 +16,8 @@ export interface Handoff {
   modelNameHeader: boolean;
   maxRequestBodySize: number;
   meta: KongInstanceMeta;
+  /** The Service the request goes to (a route-scoped config has no service_id of its own). */
+  serviceId: string | null;
   /** Date.now() when access began. */
   startedAt: number;
   timeouts: ProviderTimeouts;
@@ -45,7 +47,7 @@ export async function handOff(kong: KongPDK, h: Handoff): Promise<void> {
     maxRequestBodySize: h.maxRequestBodySize,
     pluginId: h.meta.pluginId ?? '',
     routeId: h.meta.routeId,
-    serviceId: h.meta.serviceId,
+    serviceId: h.serviceId,
     workspace: 'default',
     startedAt: h.startedAt,
     uriCaptures,

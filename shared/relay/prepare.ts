@@ -39,7 +39,7 @@ export interface ProviderCall {
 
 export type Prepared =
   | { ok: true; call: ProviderCall }
-  | { ok: false; status: number; message: string; code?: string; cause?: unknown };
+  | { ok: false; status: number; message: string; code?: string; param?: string; cause?: unknown };
 
 /**
  * The provider for a configured name. Until every provider module is registered, an OpenAI-format
@@ -78,7 +78,7 @@ export async function prepareCall(rc: RelayContext, client: ClientRequest, reque
   }
   const routeType = configured.route_type;
   const check = checkRequest(client.body, routeType, model.name, rc.responseStreaming);
-  if (!check.ok) return { ok: false, status: check.status, message: check.message };
+  if (!check.ok) return { ok: false, status: check.status, message: check.message, ...(check.param ? { param: check.param } : {}) };
   const modelName = check.model ?? '';
 
   const provider = resolveProvider(model);

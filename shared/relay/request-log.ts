@@ -30,6 +30,8 @@ export interface RequestOutcome {
   payload?: { request?: string; response?: string };
   /** Why the request failed, as told to the client (or the stream's error event). */
   error?: string;
+  /** For the operator only: where the failure happened (the provider's host, an error code). */
+  errorDetail?: string;
   /** The call's context (credentials to scrub, effective options); before one exists, the config's. */
   ctx: TargetContext;
 }
@@ -92,6 +94,7 @@ export class RequestLog {
     };
     if (o.usage) line.usage_estimated = o.usage.estimated.prompt || o.usage.estimated.completion;
     if (o.error !== undefined) line.error = redactSecrets(o.error, o.ctx);
+    if (o.errorDetail !== undefined) line.error_detail = redactSecrets(o.errorDetail, o.ctx);
     if (stats && o.called) line.ai = { proxy: aiProxyFields(o) };
     try {
       this.sink.write(`${JSON.stringify(line)}\n`);

@@ -46,7 +46,15 @@ export async function sendJson(req: IncomingMessage, res: ServerResponse, status
   return bytes.length;
 }
 
-export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string, code: string | null = null,
-  headers: OutgoingHttpHeaders = {}): Promise<number> {
-  return sendJson(req, res, status, openAIError(status, message, code), headers);
+export interface ErrorDetails {
+  /** OpenAI's machine-readable `code`. */
+  code?: string | null;
+  /** The request parameter at fault, as OpenAI names it (`messages[0].role`). */
+  param?: string | null;
+  headers?: OutgoingHttpHeaders;
+}
+
+export function sendError(req: IncomingMessage, res: ServerResponse, status: number, message: string,
+  details: ErrorDetails = {}): Promise<number> {
+  return sendJson(req, res, status, openAIError(status, message, details.code ?? null, details.param ?? null), details.headers);
 }

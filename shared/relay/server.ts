@@ -5,6 +5,7 @@
 // (host:port) when the plugin server's start command sets it.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createLogger, type Logger } from '../plugin-server/logger';
+import { registerDrainable } from '../plugin-server/drain';
 import type { ProviderTimeouts } from './context';
 import { KONG_SERVICE_TIMEOUTS, relayTimeouts } from './timeouts';
 import { RequestHandler } from './handle-request';
@@ -58,6 +59,8 @@ export class Relay {
   private readonly handler: RequestHandler;
   private readonly servers: Server[] = [];
   private readonly started: Promise<number>;
+  /** Handed-over requests being answered. */
+  private inFlight = 0;
 
   constructor(readonly settings: RelaySettings, private readonly logger: Logger, sink: LineSink = stderrSink) {
     this.tokens = new TokenStore({ ttlMs: settings.tokenTtlMs, max: DEFAULT_MAX_TOKENS });
@@ -71,6 +74,12 @@ export class Relay {
     this.started = this.start();
     // A failure is reported to every access phase that awaits the port; never an unhandled rejection.
     this.started.catch((e: Error) => logger.error(`AI relay could not start: ${e.message}`));
+    // On SIGTERM the process serves what it has started (and the tokens it issued) before it exits.
+    registerDrainable({
+      name: 'relayed requests or unused relay tokens',
+      busy: () => this.inFlight + this.tokens.live,
+      close: () => this.close(),
+    });
   }
 
   /** The relay's port, once it listens. */
@@ -116,10 +125,11 @@ export class Relay {
       if (!rc) {
         // Unknown, used or expired: nothing about why (a guess learns nothing).
         req.resume();
-        void sendError(req, res, 404, 'unknown or expired AI relay token', 'relay_token_not_found');
+        void sendError(req, res, 404, 'unknown or expired AI relay token', { code: 'relay_token_not_found' });
         return;
       }
-      void this.handler.handle(rc, req, res);
+      this.inFlight++;
+      void this.handler.handle(rc, req, res).finally(() => { this.inFlight--; });
       return;
     }
     if (path === '/metrics' && req.method === 'GET') return this.serveMetrics(res);

@@ -10,7 +10,11 @@ import type { ProviderTimeouts } from './context';
 
 /** A failure before or while reading the provider's response. */
 export class UpstreamFailure extends Error {
-  constructor(readonly status: 502 | 504, message: string, readonly code: string) {
+  /**
+   * `message` is for the client (it names the provider, not its address); `detail` for the operator's
+   * log (host and error code).
+   */
+  constructor(readonly status: 502 | 504, message: string, readonly code: string, readonly detail: string) {
     super(message);
   }
 }
@@ -37,22 +41,22 @@ function host(url: string): string {
 }
 
 /** A transport error as the client sees it: 504 past a timeout, 502 otherwise. */
-export function upstreamFailure(e: unknown, url: string): UpstreamFailure {
+export function upstreamFailure(e: unknown, url: string, provider: string): UpstreamFailure {
   if (e instanceof UpstreamFailure) return e;
   const err = e as { code?: string; cause?: { code?: string }; message?: string };
   const code = err.code ?? err.cause?.code ?? 'UNKNOWN';
-  const h = host(url);
+  const detail = `${host(url)}: ${code}`;
   if (TIMEOUT_CODES.has(code)) {
-    const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connecting to' : code === 'UND_ERR_BODY_TIMEOUT' ? 'reading from' : 'waiting for';
-    return new UpstreamFailure(504, `the provider timed out (${what} ${h})`, code);
+    const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connecting' : code === 'UND_ERR_BODY_TIMEOUT' ? 'reading its answer' : 'waiting for its answer';
+    return new UpstreamFailure(504, `the provider (${provider}) timed out (${what})`, code, detail);
   }
   if (code === 'UND_ERR_RESPONSE_EXCEEDED_MAX_SIZE' || code === 'RESPONSE_TOO_LARGE') {
-    return new UpstreamFailure(502, `the provider's response from ${h} is too large`, code);
+    return new UpstreamFailure(502, `the provider's (${provider}) response is too large`, code, detail);
   }
   if (code === 'Z_DATA_ERROR' || code === 'Z_BUF_ERROR') {
-    return new UpstreamFailure(502, `the provider's compressed response from ${h} is corrupt`, code);
+    return new UpstreamFailure(502, `the provider's (${provider}) compressed response is corrupt`, code, detail);
   }
-  return new UpstreamFailure(502, `the provider could not be reached or broke the connection (${h}: ${code})`, code);
+  return new UpstreamFailure(502, `the provider (${provider}) could not be reached or broke the connection`, code, detail);
 }
 
 function decoded(body: Dispatcher.ResponseData['body'], encoding: string | undefined): AsyncIterable<Buffer> {
@@ -83,7 +87,8 @@ export class UpstreamClient {
    * so that is what Kong's own read timeout measures); between two reads of a stream it bounds each
    * pause. Past it: UpstreamFailure 504.
    */
-  async send(req: UpstreamRequest, timeouts: ProviderTimeouts, clientGone: AbortSignal, whole: boolean): Promise<UpstreamResponse> {
+  async send(req: UpstreamRequest, provider: string, timeouts: ProviderTimeouts, clientGone: AbortSignal,
+    whole: boolean): Promise<UpstreamResponse> {
     const headers = { ...req.headers };
     // Compressed answers are inflated here; a provider that needs identity says so in its request.
     if (headers['accept-encoding'] === undefined) headers['accept-encoding'] = 'gzip, deflate';
@@ -91,12 +96,12 @@ export class UpstreamClient {
     // Kong's own read timeout does.
     const deadline = new AbortController();
     let late: string | undefined;
-    let timer = setTimeout(() => { late = `no complete answer from ${host(req.url)} within ${timeouts.read} ms`; deadline.abort(); }, timeouts.read);
+    let timer = setTimeout(() => { late = `no complete answer within ${timeouts.read} ms`; deadline.abort(); }, timeouts.read);
     const signal = AbortSignal.any([clientGone, deadline.signal]);
     const url = req.url;
     const fail = (e: unknown): UpstreamFailure => (late !== undefined
-      ? new UpstreamFailure(504, `the provider timed out (${late})`, 'TIMEOUT')
-      : upstreamFailure(e, url));
+      ? new UpstreamFailure(504, `the provider (${provider}) timed out (${late})`, 'TIMEOUT', `${host(url)}: ${late}`)
+      : upstreamFailure(e, url, provider));
     let res: Dispatcher.ResponseData;
     try {
       res = await request(url, {
@@ -120,7 +125,7 @@ export class UpstreamClient {
       if (whole) return;
       clearTimeout(timer);
       timer = setTimeout(() => {
-        late = `nothing from ${host(url)} for ${timeouts.read} ms`;
+        late = `nothing for ${timeouts.read} ms`;
         res.body.destroy(new Error('idle'));
       }, timeouts.read);
     };
@@ -149,7 +154,7 @@ export class UpstreamClient {
             n += (chunk as Buffer).length;
             if (n > max) {
               res.body.destroy();
-              throw new UpstreamFailure(502, `the provider's response from ${host(url)} is over ${max} bytes`, 'RESPONSE_TOO_LARGE');
+              throw new UpstreamFailure(502, `the provider's (${provider}) response is over ${max} bytes`, 'RESPONSE_TOO_LARGE', host(url));
             }
             parts.push(chunk as Buffer);
           }

@@ -33,11 +33,15 @@ export interface Violation {
 }
 
 interface InstanceInfo {
+  /** undefined while a StartInstance for it is under way (other requests wait, as in Kong). */
   id: number | undefined;
   seq: number;
   pluginName: string;
   pool: RpcPool;
 }
+
+const CLAIM_POLL_MS = 100;
+const CLAIM_WAIT_STEPS = 100;
 
 /** Thrown when StartInstance fails: Kong raises error(err), the request gets a 500. */
 export class StartInstanceError extends Error {}
@@ -53,6 +57,8 @@ export class KongWorker {
   private readonly msgIds = new Map<string, number>();
   readonly instances = new Map<string, InstanceInfo>();
   private readonly serverPids = new Map<RpcPool, number>();
+  /** The workers of this worker's generation (itself included): reset_instance reaches all of them. */
+  peers: readonly KongWorker[] = [this];
 
   constructor(readonly id: number, private readonly rpcTimeoutMs: number) {}
 
@@ -100,13 +106,28 @@ export class ExternalPluginRunner {
   readonly violations: Violation[] = [];
   readonly stats = new Map<string, PluginCallStats>();
 
-  constructor(readonly workers: KongWorker[], private readonly env: PdkEnv,
-    private readonly log: (level: string, msg: string) => void) {}
+  constructor(private readonly env: PdkEnv, private readonly log: (level: string, msg: string) => void) {}
 
+  /**
+   * get_instance_id (kong/runloop/plugin_servers/plugin.lua): the worker's instance of this plugin
+   * config, started on first use or when its __seq__ changed. A request that finds a start under way
+   * polls every 0.1 s, for at most 10 s, as Kong does.
+   */
   private async instanceId(worker: KongWorker, plugin: RegisteredPlugin, conf: PluginConf): Promise<number> {
-    const info = worker.instances.get(conf.pluginId);
+    let info = worker.instances.get(conf.pluginId);
+    for (let waits = 0; info && info.id === undefined; waits++) {
+      if (waits >= CLAIM_WAIT_STEPS) {
+        worker.instances.delete(conf.pluginId);
+        throw new StartInstanceError(`Could not claim instance_id for ${plugin.name} (key: ${conf.pluginId})`);
+      }
+      await new Promise((r) => setTimeout(r, CLAIM_POLL_MS));
+      info = worker.instances.get(conf.pluginId);
+    }
     if (info?.id !== undefined && info.seq === conf.seq) return info.id;
     const old = info?.id;
+    const claim: InstanceInfo = info ?? { id: undefined, seq: conf.seq, pluginName: plugin.name, pool: worker.pool(plugin.server) };
+    claim.id = undefined;
+    worker.instances.set(conf.pluginId, claim);
     const started = await worker.call(plugin, 'plugin.StartInstance', { Name: plugin.name, Config: conf.configJson })
       .catch((e: Error) => {
         worker.instances.delete(conf.pluginId);
@@ -114,8 +135,11 @@ export class ExternalPluginRunner {
         throw new StartInstanceError(e.message);
       });
     const id = (started as { Id?: unknown } | null)?.Id;
-    if (typeof id !== 'number') throw new StartInstanceError(`StartInstance returned no Id: ${JSON.stringify(started)}`);
-    worker.instances.set(conf.pluginId, { id, seq: conf.seq, pluginName: plugin.name, pool: worker.pool(plugin.server) });
+    if (typeof id !== 'number') {
+      worker.instances.delete(conf.pluginId);
+      throw new StartInstanceError(`StartInstance returned no Id: ${JSON.stringify(started)}`);
+    }
+    Object.assign(claim, { id, seq: conf.seq, pool: worker.pool(plugin.server) });
     if (old !== undefined) {
       // Kong closes the previous instance and does not care whether that fails.
       worker.call(plugin, 'plugin.CloseInstance', old).catch(() => {});
@@ -134,7 +158,7 @@ export class ExternalPluginRunner {
       const msg = (e as Error).message;
       if (msg.toLowerCase().includes('no plugin instance') && retries < 5) {
         // reset_instance: this worker now, every other worker through the worker event.
-        for (const w of this.workers) w.resetPlugin(plugin.name);
+        for (const w of worker.peers) w.resetPlugin(plugin.name);
         this.log('warn', `[${plugin.name}] ${msg}`);
         return this.handleEvent(worker, plugin, conf, phase, scope, retries + 1);
       }

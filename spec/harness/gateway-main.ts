@@ -1,7 +1,8 @@
 // `npm start`: the local development gateway. It serves the declarative file (KONG_DECLARATIVE_CONFIG,
 // default kong/kong.yaml) on KONG_PROXY_LISTEN (default 127.0.0.1:8000) through the real plugin
 // servers, with a built-in fake OpenAI-compatible provider on FAKE_LLM_LISTEN (default 127.0.0.1:8009,
-// "off" to disable) so the default configuration answers without any provider key.
+// "off" to disable) so the default configuration answers without any provider key. SIGHUP reloads the
+// declarative file as `kong reload` would (a new generation of plugin servers; the old one drains).
 // Development and tests only: production runs real Kong (see kong/ and docker-compose.yml).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,14 @@ import { loadDeclarativeConfig } from './declarative-config';
 import { KongGateway } from './kong-gateway';
 import { pluginServerDefs } from './plugin-server-layout';
 import { FakeOpenAI } from '../fakes/fake-openai';
+
+/** An nginx size ("4m", "512k", "0"): bytes. */
+function nginxSize(v: string, what: string): number {
+  const m = /^(\d+)([kKmMgG]?)$/.exec(v.trim());
+  if (!m) throw new Error(`${what} must look like 4m, 512k or 0, got "${v}"`);
+  const unit = { '': 1, k: 1024, m: 1024 ** 2, g: 1024 ** 3 }[m[2]!.toLowerCase() as '' | 'k' | 'm' | 'g'];
+  return Number(m[1]) * unit;
+}
 
 function hostPort(v: string, what: string): { host: string; port: number } {
   const m = /^(.*):(\d+)$/.exec(v.trim());
@@ -37,6 +46,9 @@ async function main(): Promise<void> {
     config: loadDeclarativeConfig(file),
     servers: pluginServerDefs({ prefix }),
     workers: Number(process.env.KONG_NGINX_WORKER_PROCESSES ?? 2),
+    // As our Kong image sets it (kong/Dockerfile): Kong's own default, 0, is unlimited.
+    clientMaxBodySize: nginxSize(process.env.KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE ?? '4m', 'KONG_NGINX_HTTP_CLIENT_MAX_BODY_SIZE'),
+    clientBodyBufferSize: nginxSize(process.env.KONG_NGINX_HTTP_CLIENT_BODY_BUFFER_SIZE ?? '4m', 'KONG_NGINX_HTTP_CLIENT_BODY_BUFFER_SIZE'),
     onRequestLog: (entry) => process.stdout.write(`${JSON.stringify(entry)}\n`),
     onKongLog: (level, message) => stderr({ level, source: 'kong', msg: message }),
     onServerOutput: (l) => stderr({ level: 'info', source: `${l.server}:${l.pid}`, msg: l.line }),
@@ -56,6 +68,20 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => void shutdown());
   process.on('SIGTERM', () => void shutdown());
+  process.on('SIGHUP', () => {
+    stderr({ level: 'info', msg: `SIGHUP: reloading ${file}` });
+    let config;
+    try {
+      config = loadDeclarativeConfig(file);
+    } catch (e) {
+      stderr({ level: 'error', msg: `reload refused, the running configuration stays: ${(e as Error).message}` });
+      return;
+    }
+    gateway.reload(config).then(
+      () => stderr({ level: 'info', msg: 'reloaded: new plugin servers serve; the old ones exit once idle' }),
+      (e: Error) => stderr({ level: 'error', msg: `reload failed: ${e.message}` }),
+    );
+  });
 }
 
 main().catch((e: Error) => {

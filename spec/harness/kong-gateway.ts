@@ -1,21 +1,27 @@
 // A Kong stand-in for development and tests: it runs the real plugin server processes as Kong does,
 // routes requests by the declarative config, runs external plugins through the msgpack RPC exactly as
-// Kong 3.x does (see external-plugins.ts), and proxies to the upstream streaming, without buffering,
-// unless a plugin on the route has a `response` phase (then Kong buffers the whole response).
+// Kong 3.x does (see external-plugins.ts), and proxies to the upstream as nginx does (upstream-proxy.ts).
+//
+// Kong's process model is kept where plugins can tell: several workers, each with its own plugin
+// instances and its own `__seq__` per plugin config (drawn from one shared counter, as
+// plugins_iterator.lua does); `reload()` starts a new generation (new workers, new plugin server
+// processes on the same socket paths) while the old one finishes its requests, and the old workers'
+// worker 0 sends SIGTERM to the old plugin servers once it exits (process.lua, stop_pluginservers).
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { hostname } from 'node:os';
 import { randomUUID } from 'node:crypto';
-import { Agent, request as undiciRequest, type Dispatcher } from 'undici';
 import { checkPluginInfo, encodeConfigForStartInstance, fillDefaults, pluginCacheKey, validateConfig } from './kong-schema';
 import type { DeclarativeConfig, PluginEntity, RouteEntity } from './declarative-config';
 import { ExternalPluginRunner, KongWorker, StartInstanceError, type PluginConf, type RegisteredPlugin } from './external-plugins';
+import { KONG_MESSAGES, kongErrorBody } from './kong-errors';
 import { serializeForLog, type CallScope, type PdkEnv } from './pdk-emulator';
 import { PluginServerProcess, queryPluginInfo, type OutputLine, type PluginServerDef } from './plugin-server-process';
 import { RequestContext, type ClientRequest, type HeaderEntry, type Phase } from './request-context';
 import { Router } from './router';
 import { RpcPool } from './rpc-connection';
+import { DEFAULT_PROXY_BUFFER_SIZE, toHeaderMap, UpstreamProxy } from './upstream-proxy';
 
-export const KONG_VERSION_DEFAULT = '3.9.1';
+export const KONG_VERSION_DEFAULT = '3.9.3';
 
 export interface GatewayOptions {
   config: DeclarativeConfig;
@@ -24,6 +30,13 @@ export interface GatewayOptions {
   kongVersion?: string;
   workers?: number;
   clientBodyBufferSize?: number;
+  /**
+   * nginx's client_max_body_size in bytes: a larger body gets Kong's 413 before any plugin runs. 0 (Kong's
+   * default) is unlimited; our Kong image sets 4m.
+   */
+  clientMaxBodySize?: number;
+  /** proxy_buffering's buffer size (default one 4 KiB page). */
+  proxyBufferSize?: number;
   rpcTimeoutMs?: number;
   /** Kong's own log line for every request, built from the serializer (what Kong's loggers see). */
   onRequestLog?: (entry: Record<string, unknown>) => void;
@@ -41,49 +54,64 @@ export interface GatewayOptions {
 interface ActivePlugin {
   plugin: RegisteredPlugin;
   entity: PluginEntity;
-  conf: PluginConf;
+  /** Per worker (by id): each worker's instance of a config has its own __seq__. */
+  confs: PluginConf[];
 }
 
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'te', 'trailer', 'transfer-encoding', 'upgrade', 'content-length']);
-const KONG_MESSAGES = {
-  noRoute: 'no Route matched with those values',
-  unexpected: 'An unexpected error occurred',
-  badGateway: 'An invalid response was received from the upstream server',
-  timeout: 'The upstream server is timed out',
-};
+/** One nginx generation: its workers, the plugin server processes its worker 0 started, its load. */
+class Generation {
+  readonly workers: KongWorker[];
+  readonly processes: PluginServerProcess[];
+  /** Requests each worker is handling (log phases included). */
+  readonly inFlight: number[];
+  retired = false;
+  /** Resolves once every plugin server of this generation has exited (after retirement). */
+  exited: Promise<void> | undefined;
+  private readonly exitedWorkers = new Set<number>();
 
-/** Kong's env vault: `{vault://env/openai-api-key}` reads $OPENAI_API_KEY (Kong resolves it, not the plugin). */
-export function resolveEnvVault(reference: string): string | undefined {
-  const m = /^\{vault:\/\/env\/([A-Za-z0-9_-]+)\}$/.exec(reference);
-  return m ? process.env[m[1]!.toUpperCase().replace(/-/g, '_')] : undefined;
+  constructor(readonly id: number, workers: number, rpcTimeoutMs: number, defs: PluginServerDef[],
+    onLine: (l: OutputLine) => void) {
+    this.workers = Array.from({ length: workers }, (_, i) => new KongWorker(i, rpcTimeoutMs));
+    for (const w of this.workers) w.peers = this.workers;
+    this.processes = defs.map((d) => new PluginServerProcess(d, onLine));
+    this.inFlight = this.workers.map(() => 0);
+  }
+
+  /** A retired worker with nothing left to do exits; worker 0 stops the plugin servers as it goes. */
+  exitIdleWorkers(): void {
+    if (!this.retired) return;
+    for (const w of this.workers) {
+      if (this.inFlight[w.id]! > 0 || this.exitedWorkers.has(w.id)) continue;
+      this.exitedWorkers.add(w.id);
+      w.close();
+      if (w.id === 0) this.exited = Promise.all(this.processes.map((p) => p.terminate())).then(() => undefined);
+    }
+  }
 }
 
 export class KongGateway {
   readonly kongVersion: string;
-  readonly processes: PluginServerProcess[];
-  readonly workers: KongWorker[];
   readonly runner: ExternalPluginRunner;
-  readonly plugins = new Map<string, RegisteredPlugin>();
+  plugins = new Map<string, RegisteredPlugin>();
   readonly kongLog: Array<{ level: string; message: string }> = [];
   private router: Router = new Router([]);
   private active: ActivePlugin[] = [];
-  private seq = 0;
+  /** ngx.shared.kong's "plugins_iterator:__seq__": one counter for every worker and generation. */
+  private seqCounter = 0;
   private nextWorker = 0;
   private server: Server | undefined;
-  private readonly agents = new Map<string, Agent>();
   private readonly env: PdkEnv;
+  private readonly upstream: UpstreamProxy;
+  private generation: Generation;
+  private readonly retired: Generation[] = [];
   /** Log phases still running (they run after the response, like Kong's timers). */
   private readonly pendingLogs = new Set<Promise<void>>();
+  private currentConfig: DeclarativeConfig;
 
   constructor(private readonly opts: GatewayOptions) {
     this.kongVersion = opts.kongVersion ?? KONG_VERSION_DEFAULT;
-    // A plugin that breaks the protocol in ways Kong cannot see on the wire (a PDK call after exit) is
-    // reported by our plugin server on its output, which Kong logs; the harness counts those lines.
-    this.processes = opts.servers.map((d) => new PluginServerProcess(d, (line) => {
-      if (/\[error\] protocol violation:/.test(line.line)) this.runner.violation(line.server, line.line);
-      opts.onServerOutput?.(line);
-    }));
-    this.workers = Array.from({ length: opts.workers ?? 2 }, (_, i) => new KongWorker(i, opts.rpcTimeoutMs ?? 60_000));
+    this.currentConfig = opts.config;
+    this.generation = this.newGeneration(0);
     this.env = {
       kongVersion: this.kongVersion,
       clientBodyBufferSize: opts.clientBodyBufferSize ?? 8192,
@@ -91,7 +119,33 @@ export class KongGateway {
       hostname: hostname(),
       log: (plugin, level, message) => this.kongLogLine(level, `[${plugin}] ${message}`),
     };
-    this.runner = new ExternalPluginRunner(this.workers, this.env, (l, m) => this.kongLogLine(l, m));
+    this.runner = new ExternalPluginRunner(this.env, (l, m) => this.kongLogLine(l, m));
+    this.upstream = new UpstreamProxy({
+      kongVersion: this.kongVersion,
+      proxyBufferSize: opts.proxyBufferSize ?? DEFAULT_PROXY_BUFFER_SIZE,
+      log: (l, m) => this.kongLogLine(l, m),
+      sendKongError: (res, status, message, ctx) => this.sendKongError(res, status, message, ctx),
+      responseHeaders: (ctx, extra) => this.baseResponseHeaders(ctx, extra),
+    });
+  }
+
+  private newGeneration(id: number): Generation {
+    // A plugin that breaks the protocol in ways Kong cannot see on the wire (a PDK call after exit) is
+    // reported by our plugin server on its output, which Kong logs; the harness counts those lines.
+    return new Generation(id, this.opts.workers ?? 2, this.opts.rpcTimeoutMs ?? 60_000, this.opts.servers, (line) => {
+      if (/\[error\] protocol violation:/.test(line.line)) this.runner.violation(line.server, line.line);
+      this.opts.onServerOutput?.(line);
+    });
+  }
+
+  /** The current generation's plugin server processes. */
+  get processes(): PluginServerProcess[] {
+    return this.generation.processes;
+  }
+
+  /** The current generation's workers. */
+  get workers(): KongWorker[] {
+    return this.generation.workers;
   }
 
   get violations() {
@@ -110,9 +164,9 @@ export class KongGateway {
     }));
   }
 
-  /** Every line the plugin servers printed (Kong logs them at INFO). */
+  /** Every line the plugin servers printed (Kong logs them at INFO), every generation. */
   serverOutput(): OutputLine[] {
-    return this.processes.flatMap((p) => p.output);
+    return [...this.retired, this.generation].flatMap((g) => g.processes.flatMap((p) => p.output));
   }
 
   private kongLogLine(level: string, message: string): void {
@@ -121,60 +175,118 @@ export class KongGateway {
     this.opts.onKongLog?.(level, message);
   }
 
-  /** Kong's init: query every plugin server, check what it reports, start the processes. */
-  async start(): Promise<void> {
+  /** Kong's master at start or reload: query every plugin server and check what it reports. */
+  private async registerPlugins(): Promise<Map<string, RegisteredPlugin>> {
     const minor = Number(this.kongVersion.split('.')[1]);
-    for (const proc of this.processes) {
-      const dump = await queryPluginInfo(proc.def);
+    const plugins = new Map<string, RegisteredPlugin>();
+    for (const def of this.opts.servers) {
+      const dump = await queryPluginInfo(def);
       const infos = Array.isArray(dump) ? dump : (dump as { Plugins?: unknown[] } | null)?.Plugins;
       if (!Array.isArray(infos) || (minor >= 9 && infos.length === 0)) {
-        throw new Error(`pluginserver ${proc.def.name}: the query command returned no plugin`);
+        throw new Error(`pluginserver ${def.name}: the query command returned no plugin`);
       }
       for (const info of minor >= 9 ? infos.slice(0, 1) : infos) {
         const problems = checkPluginInfo(info, { allowBundledName: this.opts.bundledNamesRemoved ?? true });
-        if (problems.length) throw new Error(`pluginserver ${proc.def.name}: plugin refused: ${problems.join('; ')}`);
+        if (problems.length) throw new Error(`pluginserver ${def.name}: plugin refused: ${problems.join('; ')}`);
         const i = info as { Name: string; Priority: number; Version: string; Phases: string[]; Schema: { fields: Array<{ config: { fields: unknown[] } }> } };
-        if (this.plugins.has(i.Name)) {
+        if (plugins.has(i.Name)) {
           this.kongLogLine('warn', `plugin ${i.Name} already registered by another plugin server; ignored`);
           continue;
         }
-        this.plugins.set(i.Name, {
+        plugins.set(i.Name, {
           name: i.Name, priority: i.Priority, version: i.Version, phases: i.Phases,
-          configFields: i.Schema.fields[0]!.config.fields, server: proc.def,
+          configFields: i.Schema.fields[0]!.config.fields, server: def,
         });
       }
     }
-    this.configure(this.opts.config);
-    for (const proc of this.processes) proc.start();
-    await Promise.all(this.processes.map((p) => p.waitForSocket()));
+    return plugins;
   }
 
-  /** Loads (or reloads) a declarative config; a reload bumps __seq__ as Kong's router rebuild does. */
+  /** Kong's init: query every plugin server, check what it reports, start the processes. */
+  async start(): Promise<void> {
+    this.plugins = await this.registerPlugins();
+    this.configure(this.opts.config);
+    for (const proc of this.processes) proc.start();
+    await Promise.all(this.processes.map((p) => p.waitUntilServing()));
+  }
+
+  /**
+   * `kong reload`: a new generation of workers and plugin servers (same socket paths) takes the new
+   * requests at once; the old workers finish theirs, and when the old worker 0 exits it sends SIGTERM
+   * to the old plugin servers. Resolves once the new plugin servers serve; `reloadSettled()` waits for
+   * the old ones to exit.
+   */
+  async reload(config: DeclarativeConfig = this.currentConfig): Promise<void> {
+    const plugins = await this.registerPlugins();
+    const old = this.generation;
+    const next = this.newGeneration(old.id + 1);
+    // A config the new generation cannot load leaves the running one as it is.
+    const active = this.activePlugins(config, plugins, next.workers);
+    this.generation = next;
+    this.plugins = plugins;
+    this.install(config, active);
+    for (const proc of this.processes) proc.start();
+    this.retired.push(old);
+    try {
+      await Promise.all(this.processes.map((p) => p.waitUntilServing()));
+    } finally {
+      // The old workers stop taking requests at once and exit once idle; Kong's take seconds (its timers
+      // end), long after the new plugin servers listen, so the old worker 0 stops its servers only then.
+      old.retired = true;
+      old.exitIdleWorkers();
+    }
+  }
+
+  /** Waits until every retired generation's plugin servers have exited. */
+  async reloadSettled(): Promise<void> {
+    for (;;) {
+      const pending = this.retired.filter((g) => g.exited === undefined);
+      await Promise.all(this.retired.map((g) => g.exited));
+      if (pending.length === 0) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  }
+
+  /** Loads a declarative config (DB-less `POST /config`); every worker's instance of a plugin gets a new __seq__. */
   configure(config: DeclarativeConfig): void {
-    this.seq++;
+    this.install(config, this.activePlugins(config, this.plugins, this.workers));
+  }
+
+  private install(config: DeclarativeConfig, active: ActivePlugin[]): void {
+    this.currentConfig = config;
+    this.active = active;
+    this.router = new Router(config.routes);
+  }
+
+  /** Each enabled plugin of `config` with its StartInstance config per worker. Throws for a bad config. */
+  private activePlugins(config: DeclarativeConfig, plugins: ReadonlyMap<string, RegisteredPlugin>,
+    workers: readonly KongWorker[]): ActivePlugin[] {
     const active: ActivePlugin[] = [];
     for (const entity of config.plugins) {
-      const plugin = this.plugins.get(entity.name);
+      const plugin = plugins.get(entity.name);
       if (!plugin) throw new Error(`${entity.name} plugin is enabled but not installed`);
       if (!entity.enabled) continue;
       const filled = fillDefaults(plugin.configFields, entity.config);
       const problems = validateConfig(plugin.configFields, filled);
       if (problems.length) throw new Error(`plugin ${entity.name} (${entity.id}): schema violation: ${problems.join('; ')}`);
       const wsId = '00000000-0000-4000-8000-000000000000';
-      const configJson = encodeConfigForStartInstance(filled, {
-        route_id: entity.route?.id ?? null,
-        service_id: entity.service?.id ?? null,
-        consumer_id: null,
-        plugin_instance_name: entity.instance_name,
-        __plugin_id: entity.id,
-        __ws_id: wsId,
-        __key__: pluginCacheKey({ name: entity.name, routeId: entity.route?.id, serviceId: entity.service?.id, wsId }),
-        __seq__: this.seq,
-      }, { schema: plugin.configFields, resolveReference: resolveEnvVault });
-      active.push({ plugin, entity, conf: { pluginId: entity.id, seq: this.seq, configJson } });
+      const confs = workers.map(() => {
+        const seq = ++this.seqCounter;
+        const configJson = encodeConfigForStartInstance(filled, {
+          route_id: entity.route?.id ?? null,
+          service_id: entity.service?.id ?? null,
+          consumer_id: null,
+          plugin_instance_name: entity.instance_name,
+          __plugin_id: entity.id,
+          __ws_id: wsId,
+          __key__: pluginCacheKey({ name: entity.name, routeId: entity.route?.id, serviceId: entity.service?.id, wsId }),
+          __seq__: seq,
+        }, { schema: plugin.configFields, resolveReference: resolveEnvVault });
+        return { pluginId: entity.id, seq, configJson };
+      });
+      active.push({ plugin, entity, confs });
     }
-    this.active = active;
-    this.router = new Router(config.routes);
+    return active;
   }
 
   /** The plugins that run for a route, most specific config per name, highest priority first. */
@@ -194,7 +306,7 @@ export class KongGateway {
     const server = createServer((req, res) => {
       this.handle(req, res).catch((e: Error) => {
         this.kongLogLine('error', `unhandled: ${e.stack ?? e.message}`);
-        if (!res.headersSent) this.sendKongError(res, 500, KONG_MESSAGES.unexpected, '');
+        if (!res.headersSent) this.sendKongError(res, 500, KONG_MESSAGES.unexpected, undefined, req);
         else res.destroy();
       });
     });
@@ -212,9 +324,11 @@ export class KongGateway {
     await new Promise<void>((r) => (this.server ? this.server.close(() => r()) : r()));
     this.server?.closeAllConnections();
     await Promise.allSettled([...this.pendingLogs]);
-    for (const w of this.workers) w.close();
-    await Promise.all(this.processes.map((p) => p.stop()));
-    await Promise.all([...this.agents.values()].map((a) => a.close()));
+    for (const g of [...this.retired, this.generation]) {
+      for (const w of g.workers) w.close();
+      await Promise.all(g.processes.map((p) => p.stop()));
+    }
+    await this.upstream.close();
   }
 
   /** Waits for the log phases of finished requests (they run after the response, as in Kong). */
@@ -222,40 +336,86 @@ export class KongGateway {
     while (this.pendingLogs.size) await Promise.allSettled([...this.pendingLogs]);
   }
 
-  private sendKongError(res: ServerResponse, status: number, message: string, requestId: string): void {
-    const body = JSON.stringify({ message, request_id: requestId || undefined });
+  /** Kong's own error response, in the media type the client's Accept asks for. */
+  private sendKongError(res: ServerResponse, status: number, message: string, ctx: RequestContext | undefined,
+    req?: IncomingMessage): void {
+    const requestId = ctx?.id ?? randomUUID().replace(/-/g, '');
+    const accept = ctx ? ctx.client.headers.find(([n]) => n.toLowerCase() === 'accept')?.[1] : req?.headers.accept;
+    const { contentType, body } = kongErrorBody(message, requestId, accept);
     res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
+      'Content-Type': contentType,
       'Content-Length': Buffer.byteLength(body),
       Server: `kong/${this.kongVersion}`,
       'X-Kong-Request-Id': requestId,
     });
     res.end(body);
+    if (ctx) ctx.sent = { status, headers: new Map(), size: Buffer.byteLength(body) };
+  }
+
+  /**
+   * Reads the client's body as nginx does with client_max_body_size: a declared Content-Length over
+   * the limit is refused before any byte is read, a chunked body as soon as it grows past it.
+   */
+  private async readClientBody(req: IncomingMessage): Promise<Buffer | 'too-large'> {
+    const max = this.opts.clientMaxBodySize ?? 0;
+    const declared = Number(req.headers['content-length'] ?? NaN);
+    if (max > 0 && declared > max) return 'too-large';
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const c of req) {
+      size += (c as Buffer).length;
+      if (max > 0 && size > max) return 'too-large';
+      chunks.push(c as Buffer);
+    }
+    return Buffer.concat(chunks);
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const c of req) chunks.push(c as Buffer);
+    const body = await this.readClientBody(req);
+    if (body === 'too-large') {
+      // nginx answers through Kong's error handler and closes the connection (the body stays unread).
+      res.shouldKeepAlive = false;
+      this.sendKongError(res, 413, KONG_MESSAGES.payloadTooLarge, undefined, req);
+      req.socket.destroySoon();
+      return;
+    }
     const rawUri = req.url ?? '/';
     const hostHeader = req.headers.host ?? '';
     const headers: Array<[string, string]> = [];
     for (let i = 0; i < req.rawHeaders.length; i += 2) headers.push([req.rawHeaders[i]!, req.rawHeaders[i + 1]!]);
     const local = req.socket.localPort ?? 0;
     const client: ClientRequest = {
-      method: req.method ?? 'GET', rawUri, headers, body: Buffer.concat(chunks),
+      method: req.method ?? 'GET', rawUri, headers, body,
       remoteAddress: req.socket.remoteAddress ?? '127.0.0.1', remotePort: req.socket.remotePort ?? 0,
       host: hostHeader.replace(/:\d+$/, ''), port: local, scheme: 'http',
       httpVersion: Number(req.httpVersion) || 1.1,
     };
     const path = rawUri.split('?')[0]!;
     const match = this.router.match(client.method, hostHeader, path);
-    if (!match) {
-      this.sendKongError(res, 404, KONG_MESSAGES.noRoute, '');
+    const ctx = match ? new RequestContext(client, match.route, match.route.service, match.strippedPath, match.uriCaptures) : undefined;
+    if (!match || !ctx) {
+      this.sendKongError(res, 404, KONG_MESSAGES.noRoute, undefined, req);
       return;
     }
-    const ctx = new RequestContext(client, match.route, match.route.service, match.strippedPath, match.uriCaptures);
-    const worker = this.workers[this.nextWorker++ % this.workers.length]!;
-    const plugins = this.pluginsFor(match.route);
+    const generation = this.generation;
+    const worker = generation.workers[this.nextWorker++ % generation.workers.length]!;
+    generation.inFlight[worker.id]!++;
+    let pending: { logs: Promise<void> } | undefined;
+    try {
+      pending = await this.handleRouted(res, ctx, worker, this.pluginsFor(match.route));
+    } finally {
+      const finish = () => {
+        generation.inFlight[worker.id]!--;
+        generation.exitIdleWorkers();
+      };
+      if (pending) void pending.logs.finally(finish);
+      else finish();
+    }
+  }
+
+  /** Plugins, proxy, Kong's loggers; returns the log phases still to run, if any. */
+  private async handleRouted(res: ServerResponse, ctx: RequestContext, worker: KongWorker,
+    plugins: ActivePlugin[]): Promise<{ logs: Promise<void> } | undefined> {
     const scopes = new Map<ActivePlugin, CallScope>();
     const scopeFor = (ap: ActivePlugin, phase: Phase): CallScope => {
       const s = scopes.get(ap) ?? { ctx, plugin: ap.plugin.name, pluginId: ap.entity.id, phase };
@@ -279,40 +439,50 @@ export class KongGateway {
     }
 
     if (failed) {
-      this.sendKongError(res, 500, KONG_MESSAGES.unexpected, ctx.id);
-      ctx.sent = { status: 500, headers: new Map(), size: 0 };
+      this.sendKongError(res, 500, KONG_MESSAGES.unexpected, ctx);
     } else if (ctx.exit) {
       this.sendExit(res, ctx);
     } else {
-      const buffered = ctx.upstream.buffered || plugins.some((ap) => ap.plugin.phases.includes('response'));
-      await this.proxy(res, ctx, buffered ? plugins.filter((ap) => ap.plugin.phases.includes('response')) : undefined,
-        worker, scopeFor);
+      const responsePlugins = plugins.filter((ap) => ap.plugin.phases.includes('response'));
+      const buffered = ctx.upstream.buffered || responsePlugins.length > 0;
+      await this.upstream.proxy(res, ctx, buffered ? async () => {
+        for (const ap of responsePlugins) {
+          ctx.phase = 'response';
+          const r = await this.runPhase(worker, ap, 'response', scopeFor(ap, 'response'));
+          if (r === 'error') {
+            this.sendKongError(res, 500, KONG_MESSAGES.unexpected, ctx);
+            return 'sent';
+          }
+          if (ctx.exit) { this.sendExit(res, ctx); return 'sent'; }
+        }
+        return 'continue';
+      } : undefined);
     }
 
     // Kong's own loggers see the serializer now; external log phases run afterwards in a timer.
     const serialized = serializeForLog(ctx, this.env);
     this.opts.onRequestLog?.(serialized);
     const logs = plugins.filter((ap) => ap.plugin.phases.includes('log'));
-    if (logs.length) {
-      const p = (async () => {
-        await new Promise((r) => setImmediate(r));
-        for (const ap of logs) {
-          const s = scopeFor(ap, 'log');
-          s.serialized = serialized;
-          s.ended = false;
-          ctx.phase = 'log';
-          await this.runPhase(worker, ap, 'log', s).catch(() => {});
-        }
-      })();
-      this.pendingLogs.add(p);
-      p.finally(() => this.pendingLogs.delete(p));
-    }
+    if (!logs.length) return undefined;
+    const p = (async () => {
+      await new Promise((r) => setImmediate(r));
+      for (const ap of logs) {
+        const s = scopeFor(ap, 'log');
+        s.serialized = serialized;
+        s.ended = false;
+        ctx.phase = 'log';
+        await this.runPhase(worker, ap, 'log', s).catch(() => {});
+      }
+    })();
+    this.pendingLogs.add(p);
+    void p.finally(() => this.pendingLogs.delete(p));
+    return { logs: p };
   }
 
   /** One plugin phase. 'error' means Kong would answer 500 (Lua error or failed StartInstance). */
   private async runPhase(worker: KongWorker, ap: ActivePlugin, phase: Phase, scope: CallScope): Promise<'ok' | 'error'> {
     try {
-      const r = await this.runner.handleEvent(worker, ap.plugin, ap.conf, phase, scope);
+      const r = await this.runner.handleEvent(worker, ap.plugin, ap.confs[worker.id]!, phase, scope);
       return r.kind === 'lua-error' && phase !== 'log' ? 'error' : 'ok';
     } catch (e) {
       if (e instanceof StartInstanceError) return 'error';
@@ -345,145 +515,10 @@ export class KongGateway {
     res.end(exit.body);
     ctx.sent = { status: exit.status, headers: toHeaderMap(out), size: exit.body.length };
   }
-
-  private agentFor(connectMs: number, tlsVerify: boolean): Agent {
-    const key = `${connectMs}:${tlsVerify}`;
-    let a = this.agents.get(key);
-    if (!a) {
-      a = new Agent({ connect: { timeout: connectMs, rejectUnauthorized: tlsVerify }, keepAliveTimeout: 60_000 });
-      this.agents.set(key, a);
-    }
-    return a;
-  }
-
-  private async proxy(res: ServerResponse, ctx: RequestContext, responsePlugins: ActivePlugin[] | undefined,
-    worker: KongWorker, scopeFor: (ap: ActivePlugin, phase: Phase) => CallScope): Promise<void> {
-    const up = ctx.upstream;
-    const hostHeader = up.targetSet || (up.port === 80 && up.scheme === 'http') || (up.port === 443 && up.scheme === 'https')
-      ? up.host : `${up.host}:${up.port}`;
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, e] of up.headers) {
-      if (HOP_BY_HOP.has(k) || k === 'host') continue;
-      headers[k] = e.values.length === 1 ? e.values[0]! : e.values;
-    }
-    const clientHost = ctx.client.headers.find(([n]) => n.toLowerCase() === 'host')?.[1] ?? '';
-    headers.host = ctx.route.preserve_host && !up.targetSet ? clientHost : hostHeader;
-    headers['x-forwarded-for'] = ctx.client.remoteAddress;
-    headers['x-forwarded-proto'] = ctx.client.scheme;
-    headers['x-forwarded-host'] = ctx.client.host;
-    headers['x-forwarded-port'] = String(ctx.client.port);
-    headers['x-forwarded-path'] = ctx.clientPath;
-    headers['x-real-ip'] = ctx.client.remoteAddress;
-    // Kong 3.5+ default `headers_upstream = X-Kong-Request-Id`: the request id travels upstream.
-    headers['x-kong-request-id'] = ctx.id;
-    const hasBody = up.body.length > 0 || !['GET', 'HEAD'].includes(up.method);
-    if (hasBody) headers['content-length'] = String(up.body.length);
-    const url = `${up.scheme}://${up.host.includes(':') ? `[${up.host}]` : up.host}:${up.port}${ctx.upstreamUri}`;
-
-    ctx.upstreamStartedAt = Date.now();
-    ctx.tries = 1;
-    // nginx's proxy_read_timeout, to the millisecond, between two reads (the headers are the first):
-    // undici's own timeouts tick every half second and may fire that much early or late, so they are
-    // only a backstop here.
-    const headersWait = new AbortController();
-    let readTimedOut = false;
-    let upstreamBody: Dispatcher.ResponseData['body'] | undefined;
-    const readTimer = setTimeout(() => {
-      readTimedOut = true;
-      if (upstreamBody) upstreamBody.destroy(new Error('upstream timed out (proxy_read_timeout)'));
-      else headersWait.abort();
-    }, up.timeouts.read);
-    let upstream: Dispatcher.ResponseData;
-    try {
-      upstream = await undiciRequest(url, {
-        method: up.method as Dispatcher.HttpMethod,
-        headers,
-        body: hasBody ? up.body : undefined,
-        dispatcher: this.agentFor(up.timeouts.connect, up.tlsVerify ?? true),
-        headersTimeout: up.timeouts.read + 1000,
-        bodyTimeout: up.timeouts.read + 1000,
-        signal: headersWait.signal,
-      });
-      upstreamBody = upstream.body;
-      readTimer.refresh();
-      upstream.body.once('close', () => clearTimeout(readTimer));
-    } catch (e) {
-      clearTimeout(readTimer);
-      const code = readTimedOut ? 'UND_ERR_HEADERS_TIMEOUT' : (e as { code?: string }).code ?? '';
-      const timedOut = code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_CONNECT_TIMEOUT';
-      this.kongLogLine('error', `upstream ${url.split('?')[0]}: ${code || (e as Error).message}`);
-      const status = timedOut ? 504 : 502;
-      this.sendKongError(res, status, timedOut ? KONG_MESSAGES.timeout : KONG_MESSAGES.badGateway, ctx.id);
-      ctx.sent = { status, headers: new Map(), size: 0 };
-      return;
-    }
-    ctx.upstreamFirstByteAt = Date.now();
-    const upHeaders = new Map<string, HeaderEntry>();
-    for (const [k, v] of Object.entries(upstream.headers)) {
-      if (v === undefined) continue;
-      upHeaders.set(k, { name: k, values: Array.isArray(v) ? v : [v] });
-    }
-    const kongHeaders = (): Record<string, string | string[]> => {
-      const passed = new Map([...upHeaders].filter(([k]) => !HOP_BY_HOP.has(k)));
-      const out = this.baseResponseHeaders(ctx, passed);
-      out['X-Kong-Upstream-Latency'] = String(ctx.upstreamFirstByteAt - ctx.upstreamStartedAt);
-      out['X-Kong-Proxy-Latency'] = String(ctx.upstreamStartedAt - ctx.startedAt);
-      out.Via = `1.1 kong/${this.kongVersion}`;
-      return out;
-    };
-
-    if (responsePlugins) {
-      // Kong.response(): the whole upstream body first, then the response phase, then one print.
-      clearTimeout(readTimer); // buffered: undici's timeout (coarse) is the only one here
-      const body = Buffer.from(await upstream.body.arrayBuffer());
-      ctx.upstreamResponse = { status: upstream.statusCode, headers: upHeaders, body };
-      for (const ap of responsePlugins) {
-        ctx.phase = 'response';
-        const r = await this.runPhase(worker, ap, 'response', scopeFor(ap, 'response'));
-        if (r === 'error') {
-          this.sendKongError(res, 500, KONG_MESSAGES.unexpected, ctx.id);
-          ctx.sent = { status: 500, headers: new Map(), size: 0 };
-          return;
-        }
-        if (ctx.exit) { this.sendExit(res, ctx); return; }
-      }
-      const out = kongHeaders();
-      out['Content-Length'] = String(body.length);
-      res.writeHead(ctx.downstreamStatus ?? upstream.statusCode, out);
-      res.end(body);
-      ctx.sent = { status: ctx.downstreamStatus ?? upstream.statusCode, headers: toHeaderMap(out), size: body.length };
-      return;
-    }
-
-    ctx.upstreamResponse = { status: upstream.statusCode, headers: upHeaders, body: undefined };
-    const out = kongHeaders();
-    res.socket?.setNoDelay(true);
-    res.writeHead(ctx.downstreamStatus ?? upstream.statusCode, out);
-    res.flushHeaders();
-    let size = 0;
-    try {
-      for await (const chunk of upstream.body) {
-        if (res.destroyed) {
-          // The client went away: nginx closes the upstream connection too.
-          upstream.body.destroy();
-          break;
-        }
-        readTimer.refresh();
-        size += (chunk as Buffer).length;
-        if (!res.write(chunk)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
-      }
-      res.end();
-    } catch (e) {
-      // nginx cuts the client connection when the upstream breaks mid-body.
-      this.kongLogLine('error', `upstream body: ${(e as Error).message}`);
-      res.destroy();
-    }
-    ctx.sent = { status: ctx.downstreamStatus ?? upstream.statusCode, headers: toHeaderMap(out), size };
-  }
 }
 
-function toHeaderMap(h: Record<string, string | string[]>): Map<string, HeaderEntry> {
-  const m = new Map<string, HeaderEntry>();
-  for (const [k, v] of Object.entries(h)) m.set(k.toLowerCase(), { name: k, values: Array.isArray(v) ? v : [v] });
-  return m;
+/** Kong's env vault: `{vault://env/openai-api-key}` reads $OPENAI_API_KEY (Kong resolves it, not the plugin). */
+export function resolveEnvVault(reference: string): string | undefined {
+  const m = /^\{vault:\/\/env\/([A-Za-z0-9_-]+)\}$/.exec(reference);
+  return m ? process.env[m[1]!.toUpperCase().replace(/-/g, '_')] : undefined;
 }

@@ -3,6 +3,7 @@
 // argument errors and phase errors are Lua errors, and in the log phase (a timer, from a snapshot)
 // only the overridden getters work. A method this table does not know is a harness violation.
 import { EMPTY_MAP } from './lua-values';
+import { httpErrorMessage, kongErrorBody } from './kong-errors';
 import type { HeaderEntry, Phase, RequestContext } from './request-context';
 
 /** A Lua error raised inside a PDK call: Kong answers 500 and never steps the event again. */
@@ -162,13 +163,6 @@ function exitWith(s: CallScope, status: unknown, body: Buffer, headers: Map<stri
   s.ctx.exit = { status: code, body, headers, source, plugin: s.plugin };
   s.ended = true;
 }
-
-const KONG_ERROR_MESSAGES: Record<number, string> = {
-  400: 'Bad request', 401: 'Unauthorized', 403: 'Forbidden', 404: 'Not found', 405: 'Method not allowed',
-  408: 'Request timeout', 409: 'Conflict', 413: 'Request size limit exceeded', 429: 'API rate limit exceeded',
-  500: 'An unexpected error occurred', 502: 'An invalid response was received from the upstream server',
-  503: 'The upstream server is currently unavailable', 504: 'The upstream server is timed out',
-};
 
 function entity(o: object): Record<string, unknown> {
   return JSON.parse(JSON.stringify(o, (k, v) => (k === 'service' && typeof v === 'object' && v !== null ? { id: v.id } : v)));
@@ -331,9 +325,11 @@ const M: Record<string, Method> = {
   'kong.response.error': (s, _e, [status, message, headers]) => {
     const h = headersArg(headers);
     const code = luaNum(status, 'code');
-    const msg = typeof message === 'string' ? message : KONG_ERROR_MESSAGES[code] ?? 'The upstream server responded with ' + code;
-    h.set('content-type', { name: 'Content-Type', values: ['application/json; charset=utf-8'] });
-    exitWith(s, code, Buffer.from(JSON.stringify({ message: msg, request_id: s.ctx.id })), h, 'error');
+    const msg = typeof message === 'string' ? message : httpErrorMessage(code);
+    const accept = s.ctx.client.headers.find(([n]) => n.toLowerCase() === 'accept')?.[1];
+    const out = kongErrorBody(msg, s.ctx.id, h.get('content-type')?.values[0] ?? accept);
+    h.set('content-type', { name: 'Content-Type', values: [out.contentType] });
+    exitWith(s, code, Buffer.from(out.body), h, 'error');
     return null;
   },
 

@@ -5,6 +5,7 @@
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { RpcPool } from './rpc-connection';
 
 export interface PluginServerDef {
   /** The pluginserver_names entry. */
@@ -90,16 +91,45 @@ export class PluginServerProcess {
     });
   }
 
-  /** Resolves once the socket file exists (the server may still be a moment from accepting). */
-  async waitForSocket(timeoutMs = 15_000): Promise<void> {
+  /**
+   * Resolves once this process answers on the socket path. The path alone says little: during a reload
+   * it still belongs to the previous generation's server until the new one takes it over.
+   */
+  async waitUntilServing(timeoutMs = 15_000): Promise<void> {
     const until = Date.now() + timeoutMs;
-    while (!existsSync(this.def.socketPath)) {
+    for (;;) {
+      if (this.child?.pid !== undefined && existsSync(this.def.socketPath) && await this.servingPid() === this.child.pid) return;
       if (Date.now() > until) {
         const tail = this.output.slice(-20).map((l) => l.line).join('\n');
-        throw new Error(`pluginserver ${this.def.name} did not create ${this.def.socketPath}\n${tail}`);
+        throw new Error(`pluginserver ${this.def.name} (pid ${this.child?.pid}) is not serving on ${this.def.socketPath}\n${tail}`);
       }
       await new Promise((r) => setTimeout(r, 20));
     }
+  }
+
+  /** The pid of the server answering on the socket path now (GetStatus), if any. */
+  private async servingPid(): Promise<number | undefined> {
+    const pool = new RpcPool(this.def.socketPath, 2000);
+    try {
+      const status = await pool.call(1, 'plugin.GetStatus', [null], () => {}) as { Pid?: unknown } | null;
+      return typeof status?.Pid === 'number' ? status.Pid : undefined;
+    } catch {
+      return undefined;
+    } finally {
+      pool.close();
+    }
+  }
+
+  /** Kong's stop_pluginservers: SIGTERM, no respawn; resolves when the process has exited. */
+  terminate(): Promise<void> {
+    this.stopping = true;
+    clearTimeout(this.respawnTimer);
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      child.once('exit', () => resolve());
+      child.kill('SIGTERM');
+    });
   }
 
   /** Kills the running process as a crash would (it will be respawned). */
@@ -107,11 +137,12 @@ export class PluginServerProcess {
     this.child?.kill(signal);
   }
 
+  /** Stops the process for good: SIGTERM, then SIGKILL if it has not exited within 3 s. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearTimeout(this.respawnTimer);
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     await new Promise<void>((resolve) => {
       const t = setTimeout(() => { child.kill('SIGKILL'); }, 3000);
       child.once('exit', () => { clearTimeout(t); resolve(); });

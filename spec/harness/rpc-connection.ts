@@ -17,6 +17,7 @@ const encoder = new Encoder({ ignoreUndefined: false });
 class PooledConnection {
   private readonly replies: AsyncIterator<unknown>;
   closed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(readonly socket: Socket) {
     this.replies = decodeMultiStream(socket)[Symbol.asyncIterator]();
@@ -42,18 +43,33 @@ class PooledConnection {
     }
   }
 
+  /** In the pool: closed if still unused after `ms`. */
+  idleSince(ms: number): void {
+    this.idleTimer = setTimeout(() => this.destroy(), ms);
+    this.idleTimer.unref();
+  }
+
+  busy(): void {
+    clearTimeout(this.idleTimer);
+  }
+
   destroy(): void {
+    clearTimeout(this.idleTimer);
     this.closed = true;
     this.socket.destroy();
   }
 }
 
-/** A worker's keepalive pool for one socket path (lua_socket_pool_size defaults to 256). */
+/**
+ * A worker's keepalive pool for one socket path: cosocket connect() takes an idle pooled connection
+ * first (lua_socket_pool_size 256), and one idle for lua_socket_keepalive_timeout (60 s) is closed.
+ */
 export class RpcPool {
   private readonly idle: PooledConnection[] = [];
   private readonly all = new Set<PooledConnection>();
 
-  constructor(readonly socketPath: string, readonly timeoutMs = 60_000, readonly maxIdle = 256) {}
+  constructor(readonly socketPath: string, readonly timeoutMs = 60_000, readonly maxIdle = 256,
+    readonly keepaliveTimeoutMs = 60_000) {}
 
   private open(): Promise<PooledConnection> {
     return new Promise((resolve, reject) => {
@@ -73,14 +89,19 @@ export class RpcPool {
   private async take(): Promise<PooledConnection> {
     while (this.idle.length > 0) {
       const c = this.idle.pop()!;
+      c.busy();
       if (!c.closed) return c;
     }
     return this.open();
   }
 
   private release(c: PooledConnection): void {
-    if (!c.closed && this.idle.length < this.maxIdle) this.idle.push(c);
-    else c.destroy();
+    if (!c.closed && this.idle.length < this.maxIdle) {
+      this.idle.push(c);
+      c.idleSince(this.keepaliveTimeoutMs);
+    } else {
+      c.destroy();
+    }
   }
 
   /** One request/reply. Returns the result, throws RpcReplyError or RpcTransportError. */
