@@ -23,12 +23,14 @@ const SOAK = quick ? 5_000 : 100_000;
 // --profile DIR: the plugin servers write V8 CPU profiles there (node --cpu-prof), for `where the time goes`.
 const profileDir = process.argv.includes('--profile') ? process.argv[process.argv.indexOf('--profile') + 1] : undefined;
 
-interface Scenario { name: string; format: Format; guard: boolean }
+interface Scenario { name: string; format: Format; guard: boolean; advanced?: boolean }
 const SCENARIOS: Scenario[] = [
   { name: 'openai->openai', format: 'openai', guard: false },
   { name: 'openai->anthropic', format: 'anthropic', guard: false },
   { name: 'openai->bedrock', format: 'bedrock', guard: false },
   { name: 'guard+openai', format: 'openai', guard: true },
+  // ai-proxy-advanced, round-robin over three OpenAI-format targets (the balancer, the shared state).
+  { name: 'advanced(3)->openai', format: 'openai', guard: false, advanced: true },
 ];
 type Variant = 'direct' | 'none' | 'plugins';
 const VARIANTS: Variant[] = ['direct', 'none', 'plugins'];
@@ -46,6 +48,15 @@ function aiProxy(format: Format, fakeUrl: string): unknown {
     case 'anthropic': return { name: 'ai-proxy', config: { ...common, auth: { header_name: 'x-api-key', header_value: 'sk-ant-bench-000000' }, model: { provider: 'anthropic', name: 'claude-bench', options: { anthropic_version: '2023-06-01', max_tokens: 256, upstream_url: `${fakeUrl}/v1/messages` } } } };
     case 'bedrock': return { name: 'ai-proxy', config: { ...common, auth: { aws_access_key_id: 'AKIABENCHBENCHBENCH0', aws_secret_access_key: 'bench-secret-bench-secret-bench-secret00' }, model: { provider: 'bedrock', name: 'bench-model', options: { bedrock: { aws_region: 'us-east-1' }, upstream_url: `${fakeUrl}/model/bench-model/converse` } } } };
   }
+}
+
+function aiProxyAdvanced(fakeUrl: string): unknown {
+  const target = (name: string) => ({
+    route_type: 'llm/v1/chat', weight: 100, logging: { log_statistics: true },
+    auth: { header_name: 'Authorization', header_value: 'Bearer sk-bench-key-000000' },
+    model: { provider: 'openai', name, options: { upstream_url: `${fakeUrl}/v1/chat/completions` } },
+  });
+  return { name: 'ai-proxy-advanced', config: { targets: [target('bench-a'), target('bench-b'), target('bench-c')], balancer: { algorithm: 'round-robin', retries: 2 } } };
 }
 
 const GUARD = {
@@ -121,7 +132,8 @@ async function main(): Promise<void> {
   for (const [i, sc] of SCENARIOS.entries()) {
     for (const stream of [false, true]) {
       const url = `${fakes.get(sc.format)}${PROVIDER_PATH[sc.format](stream)}`;
-      const plugins = sc.guard ? [GUARD, aiProxy(sc.format, fakes.get(sc.format)!)] : [aiProxy(sc.format, fakes.get(sc.format)!)];
+      const proxy = sc.advanced ? aiProxyAdvanced(fakes.get(sc.format)!) : aiProxy(sc.format, fakes.get(sc.format)!);
+      const plugins = sc.guard ? [GUARD, proxy] : [proxy];
       services.push({
         name: `s${i}-${stream}`, url, read_timeout: 120_000,
         routes: [
@@ -132,7 +144,7 @@ async function main(): Promise<void> {
     }
   }
   const prefix = mkdtempSync(join(tmpdir(), 'kong-bench-'));
-  const gw = new KongGateway({ config: parseDeclarativeConfig({ _format_version: '3.0', services }), servers: pluginServerDefs({ prefix, only: ['ai-proxy', 'ai-prompt-guard'], nodeArgs: ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])] }), workers: 2 });
+  const gw = new KongGateway({ config: parseDeclarativeConfig({ _format_version: '3.0', services }), servers: pluginServerDefs({ prefix, only: ['ai-proxy', 'ai-proxy-advanced', 'ai-prompt-guard'], nodeArgs: ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])] }), workers: 2 });
   await gw.start();
   const { port } = await gw.listen('127.0.0.1', 0);
   const gatewayUrl = `http://127.0.0.1:${port}`;
@@ -157,6 +169,7 @@ async function main(): Promise<void> {
     console.log(`Benchmark (${quick ? 'quick' : 'full'} mode): ${PER_BATCH} requests per batch x ${ROUNDS} interleaved rounds, streams of ${CHUNKS} chunks, Node ${process.version}, 2 simulated Kong workers`);
     const rows: string[] = [];
     const targets: string[] = [];
+    const measured = new Map<string, { added50: number; cpu: number }>();
     for (const [i, sc] of SCENARIOS.entries()) {
       for (const stream of [false, true]) {
         const label = `${sc.name}${stream ? ' stream' : ''}`;
@@ -184,6 +197,7 @@ async function main(): Promise<void> {
           const pdk1 = pdkTotals(gw);
           const trips = [...pdk1].map(([k, v]) => `${k}=${fmt((v - (pdk0.get(k) ?? 0)) / n, 1)}`).join(' ');
           const rps = (v: Variant) => fmt(n / seconds[v], 0);
+          measured.set(`${label}@${c}`, { added50, cpu: cpuPerReq });
           rows.push([label.padEnd(26), String(c).padStart(4), fmt(lat('direct', 50)).padStart(8), fmt(lat('none', 50)).padStart(8), fmt(lat('plugins', 50)).padStart(8),
             fmt(added50).padStart(8), fmt(added99).padStart(8), rps('direct').padStart(7), rps('none').padStart(7), rps('plugins').padStart(7),
             (stream ? fmt(ttfb('plugins') - ttfb('none')) : '-').padStart(8), fmt(cpuPerReq, 0).padStart(8), `  ${trips}`].join(''));
@@ -200,11 +214,21 @@ async function main(): Promise<void> {
     console.log('latency in ms (p50 per variant; +p50/+p99: with plugins minus the no-plugin route), requests per second, +ttfb: time to first chunk added (ms), cpu: plugin-server microseconds per request');
     console.log(`${'scenario'.padEnd(26)}${'conc'.padStart(4)}${'direct'.padStart(8)}${'none'.padStart(8)}${'plugins'.padStart(8)}${'+p50'.padStart(8)}${'+p99'.padStart(8)}${'rps d'.padStart(7)}${'rps n'.padStart(7)}${'rps p'.padStart(7)}${'+ttfb'.padStart(8)}${'cpu'.padStart(8)}  PDK round trips per request`);
     for (const r of rows) console.log(r);
+    for (const c of CONCURRENCY) {
+      for (const stream of [false, true]) {
+        const s = stream ? ' stream' : '';
+        const adv = measured.get(`advanced(3)->openai${s}@${c}`);
+        const one = measured.get(`openai->openai${s}@${c}`);
+        if (adv && one) {
+          console.log(`ai-proxy-advanced (3 targets) over ai-proxy${s}, concurrency ${c}: ${fmt(adv.added50 - one.added50)} ms p50, ${fmt(adv.cpu - one.cpu, 0)} us plugin-server CPU per request`);
+        }
+      }
+    }
 
     // Per stream chunk: the streaming request's CPU beyond the non-streaming one, over its chunks.
     const perChunk: string[] = [];
     for (const [i, sc] of SCENARIOS.entries()) {
-      if (sc.guard) continue;
+      if (sc.guard || sc.advanced) continue;
       const cost = async (stream: boolean) => {
         const t = target(i, sc, stream, 'plugins');
         const before = await cpuMicros(gw);

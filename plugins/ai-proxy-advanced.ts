@@ -1,53 +1,40 @@
-// ai-proxy-advanced: many targets behind one route. Configuration-compatible with Kong's
-// ai-proxy-advanced (targets, balancer). Weighted round-robin picks a target in access; the request then
-// goes through the same loopback relay as ai-proxy, with the chosen target's config and the balancer's
-// timeouts. The other algorithms, retries, failover and health come with their own issue.
-import { arr, defineConfig, instanceMeta, int, record, str, bool, type ConfigOf, type KongInstanceMeta } from '../shared/config-schema';
-import { authRecord, availableProviderCheck, loggingRecord, modelChecks, modelRecord, ROUTE_TYPES } from '../shared/llm/config-fields';
-import { WeightedRoundRobin } from '../shared/balancer/weighted-round-robin';
-import { sharedState } from '../shared/balancer/shared-state';
+// ai-proxy-advanced: many targets behind one route, configuration-compatible with Kong's
+// ai-proxy-advanced (3.13): every balancer algorithm, retries and failover across providers as
+// failover_criteria allow, a circuit breaker per target, semantic routing; and hedging (ours, off by
+// default). The access phase only hands the request over: the relay picks a target, and moves on to
+// another before the first byte reaches the client when one fails (shared/relay/handle-request.ts).
+import { arr, bool, defineConfig, instanceMeta, int, str, type ConfigOf } from '../shared/config-schema';
+import {
+  availableProviderCheck, balancerRecord, embeddingsRecord, modelChecks, targetRecord, vectordbRecord,
+} from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
-import { handOff } from '../shared/relay/handoff';
+import { advancedRouting } from '../shared/relay/advanced-routing';
+import { Handoff } from '../shared/relay/handoff';
 import { resolveProvider } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
-import { readMargin } from '../shared/relay/timeouts';
 import { ServiceLookup } from '../shared/relay/service-lookup';
+import { readMargin } from '../shared/relay/timeouts';
 import { PACKAGE_VERSION } from '../shared/version';
 
-const target = record({
-  route_type: str({ required: true, one_of: ROUTE_TYPES }),
-  auth: authRecord(),
-  model: modelRecord(),
-  logging: loggingRecord(),
-  weight: int({ default: 100, between: [1, 65535] }),
-  description: str(),
-});
-
 const available = availableProviderCheck((m) => resolveProvider(m) !== undefined);
+const KONG_MAX_TIMEOUT = 2147483646;
 
 const config = defineConfig({
-  targets: arr(target, { required: true, len_min: 1 }),
-  balancer: record({
-    algorithm: str({ default: 'round-robin', one_of: ['round-robin', 'consistent-hashing', 'lowest-latency', 'lowest-usage', 'priority', 'semantic'] }),
-    tokens_count_strategy: str({ default: 'total-tokens', one_of: ['total-tokens', 'prompt-tokens', 'completion-tokens', 'cost'] }),
-    latency_strategy: str({ default: 'tpot', one_of: ['tpot', 'e2e'] }),
-    hash_on_header: str({ default: 'X-Kong-LLM-Request-ID' }),
-    slots: int({ default: 10000, between: [10, 65536] }),
-    retries: int({ default: 5, between: [0, 32767] }),
-    connect_timeout: int({ default: 60000, between: [1, 2147483646] }),
-    read_timeout: int({ default: 60000, between: [1, 2147483646] }),
-    write_timeout: int({ default: 60000, between: [1, 2147483646] }),
-  }),
+  targets: arr(targetRecord(), { required: true, len_min: 1 }),
+  balancer: balancerRecord(),
+  embeddings: embeddingsRecord(),
+  vectordb: vectordbRecord(),
   response_streaming: str({ default: 'allow', one_of: ['allow', 'deny', 'always'] }),
   model_name_header: bool({ default: true }),
-  max_request_body_size: int({ default: 8192, gt: 0 }),
-  llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
+  max_request_body_size: int({ default: 1048576, gt: 0 }),
+  llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini', 'cohere', 'huggingface', 'anthropic'] }),
+  genai_category: str({ default: 'text/generation', one_of: ['text/generation', 'text/embeddings', 'audio/speech', 'audio/transcription', 'image/generation', 'realtime/generation', 'video/generation'] }),
 }, {
   checks: [
-    (c) => (c.balancer.algorithm === 'round-robin' ? undefined
-      : `config.balancer.algorithm: '${c.balancer.algorithm}' is not supported by this build yet (round-robin only)`),
     (c) => (c.llm_format === 'openai' ? undefined
       : `llm_format '${c.llm_format}' (the provider's native API) is not supported by this build yet; use 'openai'`),
+    (c) => (c.genai_category === 'text/generation' || c.genai_category === 'text/embeddings' ? undefined
+      : `config.genai_category: '${c.genai_category}' is not supported by this build (text/generation and text/embeddings are)`),
     (c) => {
       for (const [i, t] of c.targets.entries()) {
         for (const check of [...modelChecks(`targets[${i}].`), available]) {
@@ -57,51 +44,64 @@ const config = defineConfig({
       }
       return undefined;
     },
+    // One route, one API: a chat request cannot fail over to an embeddings target.
+    (c) => (c.targets.every((t) => t.route_type === c.targets[0]!.route_type) ? undefined : 'mixing different route types are not supported'),
+    (c) => (c.balancer.algorithm !== 'semantic' || c.targets.every((t) => t.description !== null) ? undefined
+      : 'description field is required for every target in config.targets array'),
+    (c) => (c.balancer.algorithm !== 'semantic' || c.embeddings !== null ? undefined
+      : 'config.embeddings: required when balancer.algorithm is semantic (the model that embeds descriptions and prompts)'),
+    (c) => {
+      // Kong allows 0 (no timeout); a store that can wait forever would hang requests.
+      const r = c.vectordb?.strategy === 'redis' ? c.vectordb.redis : null;
+      const zero = r && (['connect_timeout', 'read_timeout', 'send_timeout'] as const).find((k) => r[k] === 0);
+      return zero ? `config.vectordb.redis.${zero}: 0 (no timeout) is not supported; give it in ms` : undefined;
+    },
+    (c) => (c.balancer.tokens_count_strategy !== 'llm-accuracy' ? undefined
+      : "config.balancer.tokens_count_strategy: 'llm-accuracy' needs Kong's ai-llm-as-judge plugin, which this build does not have"),
+    (c) => (c.balancer.algorithm !== 'lowest-usage' || c.balancer.tokens_count_strategy !== 'cost'
+      || c.targets.every((t) => t.model.options?.input_cost != null && t.model.options?.output_cost != null) ? undefined
+      : "config.balancer.tokens_count_strategy 'cost' needs model.options.input_cost and output_cost on every target"),
   ],
 });
 
 export type AiProxyAdvancedConfig = ConfigOf<typeof config>;
-type Target = AiProxyAdvancedConfig['targets'][number];
 
 class AiProxyAdvanced {
-  private readonly config: AiProxyAdvancedConfig;
-  private readonly balancer: WeightedRoundRobin<number>;
-  private readonly meta: KongInstanceMeta;
-  /** Its id goes in the relay's log line (the balancer's timeouts apply, not the Service's). */
   private readonly service: ServiceLookup;
+  private readonly handoff: Handoff;
+  /** Kong's timeouts to the relay: long enough for every attempt the relay may make. */
+  private readonly kongTimeouts: readonly [connect: number, write: number, read: number];
+  private readonly attemptTimeouts: { connect: number; read: number };
 
   constructor(raw: unknown) {
-    this.config = config.parse(raw);
-    this.meta = instanceMeta(raw);
-    this.service = new ServiceLookup(this.meta);
-    const targets: readonly Target[] = this.config.targets;
-    // Every Kong worker starts its own instance of this config, each with its own __seq__: the state is
-    // keyed on what identifies the config (the plugin id and the config itself), never on the instance.
-    this.balancer = sharedState(`${this.meta.pluginId}\u0000${JSON.stringify(this.config)}`,
-      () => new WeightedRoundRobin(targets.map((_, i) => i), targets.map((t) => t.weight)));
-    sharedRelay('ai-proxy-advanced');
+    const c = config.parse(raw);
+    const meta = instanceMeta(raw);
+    const b = c.balancer;
+    this.service = new ServiceLookup(meta);
+    const relay = sharedRelay('ai-proxy-advanced');
+    // Shared by every worker's instance of this config (keyed on the config, never on the instance).
+    const routing = advancedRouting(c, meta, relay);
+    this.handoff = new Handoff({
+      plugin: 'ai-proxy-advanced',
+      targets: c.targets,
+      router: routing.balancer,
+      ...(routing.semantic ? { semantic: routing.semantic } : {}),
+      responseStreaming: c.response_streaming,
+      modelNameHeader: c.model_name_header,
+      maxRequestBodySize: c.max_request_body_size,
+      meta,
+    });
+    const attempts = Math.min(1 + b.retries, c.targets.length);
+    const read = Math.min(KONG_MAX_TIMEOUT, attempts * (b.read_timeout + readMargin(b.read_timeout)) + 1);
+    this.kongTimeouts = [b.connect_timeout, b.write_timeout, read];
+    this.attemptTimeouts = { connect: Math.min(b.connect_timeout, b.read_timeout), read: b.read_timeout };
   }
 
   async access(kong: KongPDK): Promise<void> {
     const startedAt = Date.now();
-    const c = this.config;
-    const b = c.balancer;
-    const index = this.balancer.next();
     const service = await this.service.get(kong);
-    // The relay waits for the provider as long as the balancer says; Kong waits for the relay a little longer.
-    await kong.service.setTimeouts(b.connect_timeout, b.write_timeout, b.read_timeout + readMargin(b.read_timeout) + 1);
-    await handOff(kong, {
-      plugin: 'ai-proxy-advanced',
-      target: c.targets[index]!,
-      responseStreaming: c.response_streaming,
-      modelNameHeader: c.model_name_header,
-      maxRequestBodySize: c.max_request_body_size,
-      meta: this.meta,
-      serviceId: service.id,
-      startedAt,
-      timeouts: { connect: Math.min(b.connect_timeout, b.read_timeout), read: b.read_timeout },
-      targetIndex: index,
-    });
+    await kong.service.setTimeouts(...this.kongTimeouts);
+    await this.handoff.handOff(kong, { serviceId: service.id, startedAt, timeouts: this.attemptTimeouts });
   }
 }
 

@@ -46,7 +46,7 @@ const CHECKLIST: Record<number, Status> = {
   59: { difference: true }, 60: { matched: 'ai-proxy-relay: Kong\'s templating' }, 61: { difference: true },
   62: { difference: true }, 63: { matched: 'ai-proxy-relay: streamed usage is real' }, 64: { matched: 'here' },
   65: { matched: 'here' }, 66: { difference: true },
-  67: { matched: 'plugins-foundation: ai-proxy-advanced: weighted round-robin' }, 68: { difference: true },
+  67: { matched: 'ai-proxy-advanced: consistent-hashing: one header value, one target' }, 68: { difference: true },
   69: { difference: true }, 70: { difference: true }, 71: { difference: true }, 72: { difference: true },
   73: { difference: true }, 74: { matched: 'here' },
 };

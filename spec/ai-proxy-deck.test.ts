@@ -4,9 +4,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
+import { DeckProviders } from './fakes/deck-providers';
 import { FakeOpenAI } from './fakes/fake-openai';
 import { PROVIDER_FIXTURES, sseDataValues } from './support/provider-case';
 import { postJson, startTestGateway, type TestGateway } from './support/test-gateway';
@@ -17,51 +17,31 @@ const FAKE_PORT = 18089;
 const fixture = (p: string) => readFileSync(resolve(PROVIDER_FIXTURES, p));
 
 let openai: FakeOpenAI;
-let fake: Server;
+let fake: DeckProviders;
 let t: TestGateway;
-const seen: Array<{ url: string; headers: Record<string, unknown>; body: Record<string, unknown> }> = [];
 
 before(async () => {
   openai = new FakeOpenAI();
   await openai.listen();
   // One address for the deck's local providers: OpenAI-format paths go to the OpenAI fake, Anthropic and
   // Ollama answer from their fixtures.
-  fake = createServer((req, res) => {
-    const parts: Buffer[] = [];
-    req.on('data', (d: Buffer) => parts.push(d));
-    req.on('end', () => {
-      const raw = Buffer.concat(parts);
-      const body = JSON.parse(raw.toString() || '{}') as Record<string, unknown>;
-      seen.push({ url: req.url ?? '', headers: req.headers, body });
-      const path = (req.url ?? '').split('?')[0];
-      if (path === '/v1/messages') {
-        const stream = body.stream === true;
-        res.writeHead(200, { 'content-type': stream ? 'text/event-stream' : 'application/json' });
-        res.end(stream ? fixture('anthropic/chat-stream/stream.txt') : fixture('anthropic/chat-basic/response.json'));
-      } else if (path === '/api/chat') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(fixture('llama2/ollama-chat/response.json'));
-      } else if (path === '/v1/preserved') {
-        res.writeHead(200, { 'content-type': 'application/json' });
-        res.end(JSON.stringify({ preserved: body }));
-      } else {
-        const up = fetch(`${openai.url}${req.url}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: String(req.headers.authorization ?? '') }, body: raw });
-        void up.then(async (r) => {
-          res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/json' });
-          for await (const c of r.body!) res.write(c);
-          res.end();
-        }, () => res.destroy());
-      }
-    });
+  fake = new DeckProviders(openai, (path, body) => {
+    if (path === '/v1/messages') {
+      const stream = body.stream === true;
+      return { contentType: stream ? 'text/event-stream' : 'application/json',
+        body: stream ? fixture('anthropic/chat-stream/stream.txt') : fixture('anthropic/chat-basic/response.json') };
+    }
+    if (path === '/api/chat') return { body: fixture('llama2/ollama-chat/response.json') };
+    if (path === '/v1/preserved') return { body: JSON.stringify({ preserved: body }) };
+    return undefined;
   });
-  await new Promise<void>((r, j) => { fake.once('error', j); fake.listen(FAKE_PORT, '127.0.0.1', () => r()); });
+  await fake.listen(FAKE_PORT);
   t = await startTestGateway({ config: parse(readFileSync(DECK, 'utf8')) as unknown });
 });
 
 after(async () => {
   await t?.close();
-  fake?.closeAllConnections();
-  await new Promise<void>((r) => (fake ? fake.close(() => r()) : r()));
+  await fake?.close();
   await openai?.close();
 });
 
@@ -94,7 +74,7 @@ test('the deck runs: OpenAI with config options, any model, streams; Anthropic; 
   const a = await postJson(`${t.url}/anthropic/chat`, chat());
   assert.equal(a.status, 200, a.text);
   assert.equal((a.json as { object: string }).object, 'chat.completion');
-  const sent = seen.find((s) => s.url === '/v1/messages')!;
+  const sent = fake.seen.find((s) => s.url === '/v1/messages')!;
   assert.equal(sent.headers['x-api-key'], 'sk-ant-deck-key-0000000000');
   assert.equal(sent.headers['anthropic-version'], '2023-06-01');
   assert.equal(sent.body.max_tokens, 1024);

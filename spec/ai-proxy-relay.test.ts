@@ -10,6 +10,7 @@ import { createServer as createNetServer, type Server as NetServer } from 'node:
 import { ScriptedProvider, chunk, sleep } from './fakes/scripted-provider';
 import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
 import { sseDataValues } from './support/provider-case';
+import { lineFor, relayLines, waitFor } from './support/relay-log';
 import { parseDeclarativeConfig } from './harness/declarative-config';
 
 const KEY = 'sk-config-secret-0123456789abcdef';
@@ -62,24 +63,6 @@ function freePort(): Promise<number> {
   });
 }
 
-/** The relay's JSON lines on the plugin server's stderr. */
-function relayLines(t: TestGateway): Array<Record<string, unknown>> {
-  return t.gw.serverOutput().map((l) => l.line).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-async function waitFor<T>(get: () => T | undefined, what: string, ms = 3000): Promise<T> {
-  const until = Date.now() + ms;
-  for (;;) {
-    const v = get();
-    if (v !== undefined) return v;
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await sleep(10);
-  }
-}
-
-function lineFor(t: TestGateway, requestId: string): Promise<Record<string, unknown>> {
-  return waitFor(() => relayLines(t).find((l) => l.request_id === requestId), `the log line of ${requestId}`);
-}
 
 async function relayPort(t: TestGateway): Promise<number> {
   const line = await waitFor(() => t.gw.serverOutput().find((l) => l.line.includes('AI relay listening on')), 'the relay');

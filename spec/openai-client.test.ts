@@ -10,6 +10,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
+import { FAKE_EMBEDDING_DIMENSIONS } from './fakes/fake-openai';
 
 const MAIN = resolve(__dirname, 'harness/gateway-main.js');
 
@@ -120,7 +121,7 @@ test('openai client: a stream, and a stream with usage', async () => {
 test('openai client: embeddings (the client asks for base64 and decodes it)', async () => {
   const r = await client.embeddings.create({ model: 'fake-embedding-1', input: ['one', 'two words'] });
   assert.equal(r.data.length, 2);
-  assert.equal(r.data[0]!.embedding.length, 8);
+  assert.equal(r.data[0]!.embedding.length, FAKE_EMBEDDING_DIMENSIONS);
   assert.ok(r.data[0]!.embedding.every((x) => typeof x === 'number' && Number.isFinite(x)));
 });
 

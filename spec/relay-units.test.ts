@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import type { RelayContext, TargetConfig } from '../shared/relay/context';
 import { effectiveAuth, forwardableHeaders } from '../shared/relay/client-headers';
 import { AiMetrics, MAX_SERIES_PER_METRIC } from '../shared/relay/metrics';
-import { NO_OPTIONS, prepareCall } from '../shared/relay/prepare';
+import { prepareCall } from '../shared/relay/prepare';
+import { NO_OPTIONS } from '../shared/providers/types';
 import { resolveModel } from '../shared/relay/templating';
 import { settingsFromEnv } from '../shared/relay/server';
 import { relayTimeouts, serviceTimeouts } from '../shared/relay/timeouts';
@@ -14,11 +15,14 @@ import { TokenStore } from '../shared/relay/token-store';
 import { cost, timePerToken, usageFigures } from '../shared/relay/usage';
 import { NO_AUTH } from './support/provider-case';
 
+/** Options as a config gives them: azure_api_version always has Kong's default. */
+const CONFIG_OPTIONS = { ...NO_OPTIONS, azure_api_version: '2023-05-15' };
+
 function target(over: Partial<TargetConfig> = {}, options: Partial<TargetConfig['model']['options'] & object> = {}, provider: TargetConfig['model']['provider'] = 'openai'): TargetConfig {
   return {
     route_type: 'llm/v1/chat',
-    auth: { ...NO_AUTH, header_name: 'Authorization', header_value: 'Bearer sk-config-0123456789', azure_use_managed_identity: false, azure_client_id: null, azure_client_secret: null, azure_tenant_id: null },
-    model: { provider, name: 'gpt-x', options: { ...NO_OPTIONS, ...options } },
+    auth: { ...NO_AUTH, header_name: 'Authorization', header_value: 'Bearer sk-config-0123456789' },
+    model: { provider, name: 'gpt-x', options: { ...CONFIG_OPTIONS, ...options } },
     logging: { log_statistics: true, log_payloads: false },
     ...over,
   };
@@ -26,7 +30,7 @@ function target(over: Partial<TargetConfig> = {}, options: Partial<TargetConfig[
 
 function rc(t: TargetConfig, extra: Partial<RelayContext> = {}): RelayContext {
   return {
-    plugin: 'ai-proxy', target: t, responseStreaming: 'allow', modelNameHeader: true, maxRequestBodySize: 8192, pluginId: 'p',
+    plugin: 'ai-proxy', targets: [t], responseStreaming: 'allow', modelNameHeader: true, maxRequestBodySize: 8192, pluginId: 'p',
     routeId: null, serviceId: null, workspace: 'default', startedAt: Date.now(), uriCaptures: null, requestPath: null, ...extra,
   };
 }
@@ -37,7 +41,7 @@ test('templating: the first $() of every model string, text around it kept, nest
   const model: TargetConfig['model'] = {
     provider: 'bedrock',
     name: 'm-$(headers.x-model)-v1',
-    options: { ...NO_OPTIONS, upstream_url: 'https://$(uri_captures.region).example.com/$(query_params.x)', bedrock: { aws_region: '$(query_params.region)' } },
+    options: { ...CONFIG_OPTIONS, upstream_url: 'https://$(uri_captures.region).example.com/$(query_params.x)', bedrock: { aws_region: '$(query_params.region)' } },
   };
   const sources = { headers: { 'x-model': 'big' }, query: new URLSearchParams('region=eu-west-1&x=y'), uriCaptures: { region: 'eu' } };
   const r = resolveModel(model, sources);
@@ -57,13 +61,13 @@ test('templating: the first $() of every model string, text around it kept, nest
 test('prepare: Kong\'s order of checks, config over request, stream explicit, allow_override, errors as values', async () => {
   const t = target({}, { max_tokens: 100, temperature: 0.5 });
   const env = {};
-  const ok = await prepareCall(rc(t), { headers: {}, query: new URLSearchParams(), body: { ...chat, max_tokens: 5, top_p: 0.3, foo: 1 } }, 'rid', env);
+  const ok = await prepareCall(t, rc(t), { headers: {}, query: new URLSearchParams(), body: { ...chat, max_tokens: 5, top_p: 0.3, foo: 1 } }, 'rid', env);
   assert.ok(ok.ok);
   const body = JSON.parse(ok.call.request.body) as Record<string, unknown>;
   assert.deepEqual([body.max_tokens, body.temperature, body.top_p, body.foo, body.stream, body.model], [100, 0.5, 0.3, 1, false, 'gpt-x']);
   assert.equal(ok.call.request.headers.authorization, 'Bearer sk-config-0123456789');
   const bad = async (b: Record<string, unknown>, extra: Partial<RelayContext> = {}) => {
-    const r = await prepareCall(rc(t, extra), { headers: {}, query: new URLSearchParams(), body: b }, 'rid', env);
+    const r = await prepareCall(t, rc(t, extra), { headers: {}, query: new URLSearchParams(), body: b }, 'rid', env);
     return r.ok ? 'ok' : `${r.status} ${r.message}`;
   };
   assert.equal(await bad({}), "400 request body doesn't contain valid prompts");
@@ -72,9 +76,11 @@ test('prepare: Kong\'s order of checks, config over request, stream explicit, al
   assert.equal(await bad({ prompt: 'x' }), '400 [llm/v1/completions] message format is not compatible with [llm/v1/chat] route type');
   assert.equal(await bad({ ...chat, stream: true }, { responseStreaming: 'deny' }), '400 response streaming is not enabled for this LLM');
   const noModel = target();
-  const nm = await prepareCall(rc({ ...noModel, model: { ...noModel.model, name: null } }), { headers: {}, query: new URLSearchParams(), body: chat }, 'rid', env);
+  const nameless = { ...noModel, model: { ...noModel.model, name: null } };
+  const nm = await prepareCall(nameless, rc(nameless), { headers: {}, query: new URLSearchParams(), body: chat }, 'rid', env);
   assert.ok(!nm.ok && nm.message === 'model parameter not found in request, nor in gateway configuration');
-  const emb = await prepareCall(rc(target({ route_type: 'llm/v1/embeddings' }, {}, 'anthropic')), { headers: {}, query: new URLSearchParams(), body: { input: 'x' } }, 'rid', env);
+  const anthropicEmbeddings = target({ route_type: 'llm/v1/embeddings' }, {}, 'anthropic');
+  const emb = await prepareCall(anthropicEmbeddings, rc(anthropicEmbeddings), { headers: {}, query: new URLSearchParams(), body: { input: 'x' } }, 'rid', env);
   assert.ok(!emb.ok && emb.status === 400 && emb.message === 'no transformer for anthropic://llm/v1/embeddings');
 
   // allow_override: the client's value of the configured header, query argument or body key.
@@ -86,16 +92,19 @@ test('prepare: Kong\'s order of checks, config over request, stream explicit, al
 
 test('prepare: preserve sends the client path unless upstream_path says otherwise; Azure takes the client api-version', async () => {
   const env = {};
-  const preserve = (provider: TargetConfig['model']['provider'], options: Partial<TargetConfig['model']['options'] & object> = {}) =>
-    prepareCall(rc(target({ route_type: 'preserve' }, options, provider), { requestPath: '/v1/files' }),
+  const preserve = (provider: TargetConfig['model']['provider'], options: Partial<TargetConfig['model']['options'] & object> = {}) => {
+    const t = target({ route_type: 'preserve' }, options, provider);
+    return prepareCall(t, rc(t, { requestPath: '/v1/files' }),
       { headers: {}, query: new URLSearchParams(), body: { purpose: 'batch' } }, 'rid', env);
+  };
   const p = await preserve('openai');
   assert.ok(p.ok);
   assert.equal(p.call.request.url, 'https://api.openai.com/v1/files');
   assert.deepEqual(JSON.parse(p.call.request.body), { purpose: 'batch' });
   const withPath = await preserve('openai', { upstream_path: '/v1/batches' });
   assert.ok(withPath.ok && withPath.call.request.url === 'https://api.openai.com/v1/batches');
-  const az = await prepareCall(rc(target({}, { azure_instance: 'inst', azure_deployment_id: 'dep' }, 'azure')),
+  const azure = target({}, { azure_instance: 'inst', azure_deployment_id: 'dep' }, 'azure');
+  const az = await prepareCall(azure, rc(azure),
     { headers: {}, query: new URLSearchParams('api-version=2024-10-21'), body: chat }, 'rid', env);
   assert.ok(az.ok);
   assert.match(az.call.request.url, /\/openai\/deployments\/dep\/chat\/completions\?api-version=2024-10-21$/);

@@ -1,6 +1,6 @@
 // A plugin declares its config once: Kong's schema, a compiled validator and the TS type follow.
 export { str, int, num, bool, arr, set, map, record, json } from './builders';
-export type { Field, AnyField, FieldMap, ConfigFromFields, StrOpts, NumOpts, BoolOpts, ListOpts, MapOpts, RecordOpts, RecordCheck, JsonOpts } from './builders';
+export type { Field, AnyField, FieldMap, ConfigFromFields, ValueOf, StrOpts, NumOpts, BoolOpts, ListOpts, MapOpts, RecordOpts, RecordCheck, JsonOpts } from './builders';
 export { defineConfig } from './define-config';
 export type { ConfigDeclaration, ConfigOf, DefineOptions, ValidationResult } from './define-config';
 export { allOrNone, atLeastOneOf, onlyOneOf, mutuallyExclusive, isSet } from './checks';

@@ -1,7 +1,8 @@
-// The configuration records Kong's ai-proxy (3.9) and ai-proxy-advanced share: auth, model, logging,
-// declared once with Kong's field names, types, defaults and constraints (kong-ai-plugins.md §1), and
-// Kong's entity checks with Kong's messages (§1.5).
-import { bool, int, num, record, str, allOrNone, type ConfigCheck } from '../config-schema';
+// The configuration records Kong's ai-proxy (3.9) and ai-proxy-advanced (3.13) share: auth, model,
+// logging, the target (ai-proxy's top level is one target), and ai-proxy-advanced's balancer,
+// embeddings and vectordb, declared once with Kong's field names, types, defaults and constraints
+// (kong-ai-plugins.md §1, §3), and Kong's entity checks with Kong's messages (§1.5).
+import { arr, bool, int, json, num, record, str, allOrNone, type ConfigCheck, type ValueOf } from '../config-schema';
 
 export const PROVIDERS = ['openai', 'azure', 'anthropic', 'cohere', 'mistral', 'llama2', 'gemini', 'bedrock', 'huggingface'] as const;
 export const ROUTE_TYPES = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'] as const;
@@ -55,6 +56,107 @@ export const loggingRecord = () => record({
   log_statistics: bool({ required: true, default: false }),
   log_payloads: bool({ required: true, default: false }),
 });
+
+/** One model target: ai-proxy's own top-level fields, an element of ai-proxy-advanced's `targets`. */
+export const targetFields = () => ({
+  route_type: str({ required: true, one_of: ROUTE_TYPES, description: 'The model API this route serves: chat, completions, embeddings or preserve.' }),
+  auth: authRecord(),
+  model: modelRecord(),
+  logging: loggingRecord(),
+});
+
+/** An element of ai-proxy-advanced's `targets` (Kong 3.13): a target plus its balancing fields. */
+export const targetRecord = () => record({
+  ...targetFields(),
+  weight: int({ default: 100, between: [1, 65535] }),
+  description: str({ description: "What the target is for (semantic routing); the literal CATCHALL marks the target for prompts that match none." }),
+  metadata: json({ type: 'object' }, { description: 'Free-form data about the target (Kong: for internal use); not used by the proxy.' }),
+});
+
+/** A target as the relay serves it: the fields every target has, whichever plugin configured it. */
+export type TargetConfig = Omit<ValueOf<ReturnType<typeof targetRecord>>, 'weight' | 'description' | 'metadata'>;
+
+/** nginx's proxy_next_upstream conditions, as Kong's balancer.failover_criteria names them. */
+export const FAILOVER_CRITERIA = ['error', 'timeout', 'invalid_header', 'http_500', 'http_502', 'http_503', 'http_504',
+  'http_403', 'http_404', 'http_429', 'non_idempotent'] as const;
+export type FailoverCriterion = (typeof FAILOVER_CRITERIA)[number];
+
+export const BALANCER_ALGORITHMS = ['round-robin', 'consistent-hashing', 'lowest-latency', 'lowest-usage', 'priority',
+  'least-connections', 'semantic'] as const;
+
+const MS_MAX = 2147483646;
+
+export const balancerRecord = () => record({
+  algorithm: str({ default: 'round-robin', one_of: BALANCER_ALGORITHMS }),
+  tokens_count_strategy: str({ default: 'total-tokens', one_of: ['total-tokens', 'prompt-tokens', 'completion-tokens', 'cost', 'llm-accuracy'] }),
+  latency_strategy: str({ default: 'tpot', one_of: ['tpot', 'e2e'] }),
+  hash_on_header: str({ default: 'X-Kong-LLM-Request-ID' }),
+  slots: int({ default: 10000, between: [10, 65536] }),
+  retries: int({ default: 5, between: [0, 32767] }),
+  connect_timeout: int({ default: 60000, between: [1, MS_MAX] }),
+  read_timeout: int({ default: 60000, between: [1, MS_MAX] }),
+  write_timeout: int({ default: 60000, between: [1, MS_MAX] }),
+  failover_criteria: arr(str({ one_of: FAILOVER_CRITERIA }), { default: ['error', 'timeout'], description: "When to try another target: nginx's proxy_next_upstream conditions (error, timeout, http_429, non_idempotent...)." }),
+  max_fails: int({ default: 0, between: [0, 32767], description: 'Failures within fail_timeout that open a target circuit (0: no circuit breaker).' }),
+  fail_timeout: int({ default: 10000, between: [1, MS_MAX], description: 'How long (ms) a failing target is left out, and the window its failures are counted in.' }),
+  // Ours, off by default.
+  hedge_delay: int({ between: [1, MS_MAX], description: 'Ours: when a target has not answered (response headers) within this many ms, the same request also starts on another target; the first good answer wins.' }),
+});
+
+export const EMBEDDINGS_PROVIDERS = ['openai', 'azure', 'bedrock', 'gemini', 'huggingface', 'mistral'] as const;
+
+/** The model that embeds target descriptions and prompts for semantic routing (Kong 3.13 `embeddings`). */
+export const embeddingsRecord = () => record({
+  auth: authRecord(),
+  model: record({
+    provider: str({ required: true, one_of: EMBEDDINGS_PROVIDERS }),
+    name: str({ required: true }),
+    options: record({
+      upstream_url: str({ description: 'Replaces the embeddings URL of the provider.' }),
+      azure: record({ instance: str(), deployment_id: str(), api_version: str({ default: '2023-05-15' }) }, { required: false }),
+      bedrock: record({ aws_region: str() }, { required: false }),
+      gemini: record({ api_endpoint: str(), project_id: str(), location_id: str() }, {
+        required: false, entity_checks: [{ mutually_required: ['api_endpoint', 'project_id', 'location_id'] }],
+      }),
+      huggingface: record({ use_cache: bool(), wait_for_model: bool() }, { required: false }),
+    }, { required: false }),
+  }),
+}, { required: false });
+
+/** Where semantic routing keeps the description vectors (Kong 3.13 `vectordb`; `memory` is ours). */
+export const vectordbRecord = () => record({
+  strategy: str({ required: true, one_of: ['redis', 'pgvector', 'memory'] }),
+  dimensions: int({ required: true, gt: 0 }),
+  distance_metric: str({ required: true, one_of: ['cosine', 'euclidean'] }),
+  threshold: num({ description: 'Largest distance at which a description still matches a prompt (cosine distance: 1 - similarity).' }),
+  redis: record({
+    host: str({ default: '127.0.0.1', referenceable: true }),
+    port: int({ default: 6379, between: [0, 65535] }),
+    database: int({ default: 0 }),
+    username: str({ referenceable: true }),
+    password: str({ referenceable: true, encrypted: true }),
+    ssl: bool({ default: false }),
+    ssl_verify: bool({ default: false }),
+    server_name: str({ referenceable: true }),
+    connect_timeout: int({ default: 2000, between: [0, MS_MAX] }),
+    read_timeout: int({ default: 2000, between: [0, MS_MAX] }),
+    send_timeout: int({ default: 2000, between: [0, MS_MAX] }),
+  }, { required: false }),
+  pgvector: record({
+    host: str({ default: '127.0.0.1' }),
+    port: int({ default: 5432 }),
+    database: str({ default: 'kong-pgvector' }),
+    user: str({ default: 'postgres', referenceable: true }),
+    password: str({ referenceable: true, encrypted: true }),
+    ssl: bool({ default: false }),
+    ssl_required: bool({ default: false }),
+    ssl_verify: bool({ default: false }),
+    ssl_version: str({ default: 'tlsv1_2', one_of: ['any', 'tlsv1_2', 'tlsv1_3'] }),
+    ssl_cert: str(),
+    ssl_cert_key: str(),
+    timeout: num({ default: 5000 }),
+  }, { required: false }),
+}, { required: false });
 
 interface ModelLike {
   readonly auth: { readonly allow_override: boolean } | null;

@@ -7,6 +7,7 @@ import { parseAnthropicError, parseAnthropicResponse } from './anthropic-respons
 import { anthropicStreamTranslator } from './anthropic-stream';
 import { jsonRequest } from './openai';
 import { resolveUrl } from './upstream';
+import { anthropicUsage } from './native-usage';
 import { TranslationError, type Provider } from './types';
 
 const BASE_URL = 'https://api.anthropic.com';
@@ -31,4 +32,7 @@ export const anthropicProvider: Provider = {
   parseResponse: parseAnthropicResponse,
   streamTranslator: anthropicStreamTranslator,
   parseError: parseAnthropicError,
+  nativeUsage: anthropicUsage,
+  // 529: Anthropic is overloaded, a 503 in nginx's terms (failover_criteria http_503).
+  failoverStatus: (status) => (status === 529 ? 503 : status),
 };

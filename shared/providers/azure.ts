@@ -21,6 +21,7 @@ import { applyConfiguredAuth } from './auth';
 import { parseOpenAIStyleError } from './errors';
 import { isObject, type Json } from './json';
 import { jsonRequest, openaiBody, openaiStreamTranslator, parseOpenAIResponse } from './openai';
+import { openaiUsage } from './native-usage';
 import { normalisePath, resolveUrl } from './upstream';
 import {
   TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator, type TargetContext,
@@ -110,4 +111,15 @@ export const azureProvider: Provider = {
   parseResponse: parseOpenAIResponse,
   streamTranslator: azureStreamTranslator,
   parseError: parseAzureError,
+  nativeUsage: openaiUsage,
+  // Kong takes the client's own api-version query argument over the configured one.
+  optionsFromQuery: (options, query) => {
+    const v = query.get('api-version');
+    return v ? { ...options, azure_api_version: v } : options;
+  },
+  logMeta: (ctx) => ({
+    azure_instance_id: ctx.options.azure_instance,
+    azure_deployment_id: ctx.options.azure_deployment_id,
+    azure_api_version: ctx.options.azure_api_version,
+  }),
 };

@@ -23,6 +23,7 @@ import { embeddingsBody, parseEmbeddings } from './bedrock-embeddings';
 import { signRequest } from './bedrock-sigv4';
 import { fallbackMessage, providerError } from './errors';
 import { resolveUrl } from './upstream';
+import { bedrockUsage } from './native-usage';
 import {
   ProviderStreamError, TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator,
   type TargetContext, type UpstreamEvent, type UpstreamRequest,
@@ -607,4 +608,6 @@ export const bedrockProvider: Provider = {
   parseResponse,
   streamTranslator,
   parseError,
+  preservePath: 'model',
+  nativeUsage: bedrockUsage,
 };

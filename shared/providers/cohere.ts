@@ -7,6 +7,7 @@ import { parseCohereError, parseCohereResponse } from './cohere-response';
 import { cohereStreamTranslator } from './cohere-stream';
 import { jsonRequest } from './openai';
 import { resolveUrl } from './upstream';
+import { cohereUsage } from './native-usage';
 import type { Provider } from './types';
 
 const BASE_URL = 'https://api.cohere.com';
@@ -27,4 +28,5 @@ export const cohereProvider: Provider = {
   parseResponse: parseCohereResponse,
   streamTranslator: cohereStreamTranslator,
   parseError: parseCohereError,
+  nativeUsage: cohereUsage,
 };

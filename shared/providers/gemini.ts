@@ -8,6 +8,7 @@ import { gcpAccessToken, GcpCredentialError } from './gemini-gcp-token';
 import { batchEmbedBody, chatBody, completionBody, vertexPredictBody } from './gemini-request';
 import { geminiStreamTranslator, parseEmbeddings, parseGeminiError, parseGenerateContent } from './gemini-response';
 import { resolveUrl } from './upstream';
+import { geminiUsage } from './native-usage';
 import { TranslationError, type Provider, type TargetContext, type UpstreamRequest } from './types';
 
 export const GEMINI_API_BASE = 'https://generativelanguage.googleapis.com';
@@ -122,4 +123,6 @@ export const geminiProvider: Provider = {
   },
   streamTranslator: geminiStreamTranslator,
   parseError: parseGeminiError,
+  preservePath: 'model',
+  nativeUsage: geminiUsage,
 };

@@ -26,6 +26,7 @@ import { fallbackMessage, parseOpenAIStyleError, providerError } from './errors'
 import { eventJson, isObject, num, type Json } from './json';
 import { singlePrompt, stopList } from './ollama-format';
 import { jsonRequest, openaiBody, parseOpenAIResponse } from './openai';
+import { openaiUsage } from './native-usage';
 import { resolveUrl } from './upstream';
 import {
   ProviderStreamError, TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator,
@@ -431,4 +432,5 @@ export const huggingfaceProvider: Provider = {
     return ctx.routeType === 'llm/v1/completions' ? tgiTokenStreamTranslator(ctx, { trimStart: false }) : compatStreamTranslator(ctx);
   },
   parseError: parseHuggingFaceError,
+  nativeUsage: openaiUsage,
 };

@@ -14,6 +14,7 @@ import { compatStreamTranslator, parseCompatResponse, parseHuggingFaceError, par
 import { llama2Answer, llama2Inputs } from './llama2-raw';
 import { OLLAMA_PATHS, ollamaRequestBody, ollamaStreamTranslator, parseOllamaResponse, upstreamUrlWithDefaultPath } from './ollama-format';
 import { jsonRequest, OPENAI_PATHS, openaiBody } from './openai';
+import { ollamaUsage, openaiUsage } from './native-usage';
 import { TranslationError, type Provider, type TargetContext } from './types';
 
 type Llama2Format = 'raw' | 'openai' | 'ollama';
@@ -77,4 +78,5 @@ export const llama2Provider: Provider = {
     // TGI answers `{"error", "error_type"}`, Ollama `{"error": "..."}`, OpenAI-compatible servers OpenAI's shape.
     return ctx.options.llama2_format === 'raw' ? parseHuggingFaceError(status, body, ctx) : parseOpenAIStyleError(status, body, ctx);
   },
+  nativeUsage: (body, ctx) => (formatOf(ctx) === 'ollama' ? ollamaUsage(body) : openaiUsage(body)),
 };

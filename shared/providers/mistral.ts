@@ -29,6 +29,7 @@ import { isObject, type Json } from './json';
 import { OLLAMA_PATHS, ollamaRequestBody, ollamaStreamTranslator, parseOllamaResponse, upstreamUrlWithDefaultPath } from './ollama-format';
 import { jsonRequest, openaiStreamTranslator, parseOpenAIResponse } from './openai';
 import { resolveUrl } from './upstream';
+import { ollamaUsage, openaiUsage } from './native-usage';
 import {
   ProviderStreamError, TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator,
   type TargetContext, type UpstreamEvent,
@@ -237,4 +238,5 @@ export const mistralProvider: Provider = {
   parseError(status, body, ctx) {
     return isOllama(ctx) ? parseOpenAIStyleError(status, body, ctx) : parseMistralError(status, body, ctx);
   },
+  nativeUsage: (body, ctx) => (isOllama(ctx) ? ollamaUsage(body) : openaiUsage(body)),
 };

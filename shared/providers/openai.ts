@@ -12,6 +12,7 @@ import {
   type UpstreamEvent, type UpstreamRequest,
 } from './types';
 import { eventJson, isObject, type Json } from './json';
+import { openaiUsage } from './native-usage';
 
 export const OPENAI_PATHS: Readonly<Record<Exclude<RouteType, 'preserve'>, string>> = {
   'llm/v1/chat': '/v1/chat/completions',
@@ -112,6 +113,7 @@ export const openaiProvider: Provider = {
   parseResponse: parseOpenAIResponse,
   streamTranslator: (ctx) => openaiStreamTranslator(ctx),
   parseError: parseOpenAIStyleError,
+  nativeUsage: openaiUsage,
 };
 
 export type { ChatCompletion };

@@ -23,6 +23,7 @@ export class StreamPipeline {
   private finalUsage: Usage | undefined;
   private closed = false;
   private error: OpenAIErrorBody | undefined;
+  private errorStatus: number | undefined;
   /** Chunks written to the client (statistics, and tests). */
   chunks = 0;
 
@@ -40,6 +41,11 @@ export class StreamPipeline {
   /** The error event sent, if the stream failed. */
   get failure(): OpenAIErrorBody | undefined {
     return this.error;
+  }
+
+  /** The provider's own status for an error event it sent; undefined for other failures (a cut or unreadable stream). */
+  get failureStatus(): number | undefined {
+    return this.errorStatus;
   }
 
   get finished(): boolean {
@@ -85,6 +91,7 @@ export class StreamPipeline {
   fail(err: unknown): string {
     if (this.closed) return '';
     this.closed = true;
+    this.errorStatus = err instanceof ProviderStreamError ? err.error.status : undefined;
     this.error = err instanceof ProviderStreamError ? err.error.body
       : openAIError(502, redactSecrets(`upstream stream failed: ${err instanceof Error ? err.message : String(err)}`, this.ctx), 'stream_error');
     return sseData(this.error) + DONE;

@@ -1,44 +1,38 @@
 // The contract every provider fulfils: four pure functions between OpenAI's format and the provider's
 // own (style.md). No sockets, no Kong: the proxies call these, the tests call them directly.
 import type { OpenAIErrorBody } from '../openai/errors';
+import type { PROVIDERS, TargetConfig } from '../llm/config-fields';
 import type {
   ChatCompletionChunk, FinishReason, OpenAIRequestBody, OpenAIResponseBody, RouteType, TextCompletion, Usage,
 } from '../openai/types';
 
-export type ProviderName = 'openai' | 'azure' | 'anthropic' | 'gemini' | 'bedrock' | 'cohere' | 'mistral' | 'llama2' | 'huggingface';
+export type ProviderName = (typeof PROVIDERS)[number];
 
-/** The config's `model.options`, as the plugins' schema declares it (unset: null). */
-export interface ModelOptions {
-  readonly max_tokens: number | null;
-  readonly temperature: number | null;
-  readonly top_p: number | null;
-  readonly top_k: number | null;
-  readonly anthropic_version: string | null;
-  readonly azure_instance: string | null;
-  readonly azure_api_version: string | null;
-  readonly azure_deployment_id: string | null;
-  readonly llama2_format: 'raw' | 'openai' | 'ollama' | null;
-  readonly mistral_format: 'openai' | 'ollama' | null;
-  readonly upstream_url: string | null;
-  readonly upstream_path: string | null;
-  readonly gemini: { readonly api_endpoint: string | null; readonly project_id: string | null; readonly location_id: string | null } | null;
-  readonly bedrock: { readonly aws_region: string | null } | null;
-  readonly huggingface: { readonly use_cache: boolean | null; readonly wait_for_model: boolean | null } | null;
-}
+type Nullable<T> = { readonly [K in keyof T]: T[K] | null };
+
+/**
+ * The config's `model.options`, as the plugins' schema declares it (shared/llm/config-fields.ts). Any
+ * option may be null: a target without an options record has none of them.
+ */
+export type ModelOptions = Nullable<NonNullable<TargetConfig['model']['options']>>;
 
 /** The config's `auth`, as the plugins' schema declares it. */
-export interface ProviderAuth {
-  readonly header_name: string | null;
-  readonly header_value: string | null;
-  readonly param_name: string | null;
-  readonly param_value: string | null;
-  readonly param_location: 'query' | 'body' | null;
-  readonly gcp_use_service_account: boolean;
-  readonly gcp_service_account_json: string | null;
-  readonly aws_access_key_id: string | null;
-  readonly aws_secret_access_key: string | null;
-  readonly allow_override: boolean;
-}
+export type ProviderAuth = NonNullable<TargetConfig['auth']>;
+
+/** No option set. */
+export const NO_OPTIONS: ModelOptions = {
+  max_tokens: null, temperature: null, top_p: null, top_k: null, anthropic_version: null, azure_instance: null,
+  azure_api_version: null, azure_deployment_id: null, llama2_format: null, mistral_format: null, upstream_url: null,
+  upstream_path: null, gemini: null, bedrock: null, huggingface: null, input_cost: null, output_cost: null,
+};
+
+/** No credential configured. */
+export const NO_AUTH: ProviderAuth = {
+  header_name: null, header_value: null, param_name: null, param_value: null, param_location: null,
+  azure_use_managed_identity: false, azure_client_id: null, azure_client_secret: null, azure_tenant_id: null,
+  gcp_use_service_account: false, gcp_service_account_json: null, aws_access_key_id: null, aws_secret_access_key: null,
+  allow_override: false,
+};
 
 /** Everything a translation needs to know about the call, fixed for one request. */
 export interface TargetContext {
@@ -152,6 +146,25 @@ export interface Provider {
   streamTranslator(ctx: TargetContext): StreamTranslator;
   /** A non-2xx response (body parsed as JSON when it was JSON, else the text) into OpenAI's error shape. */
   parseError(status: number, body: unknown, ctx: TargetContext): ProviderError;
+
+  // Optional knowledge of the provider the proxy needs beyond translation.
+
+  /**
+   * `preserve` without upstream_url or upstream_path: the call goes to the client's own path (Kong's
+   * rule, the default) or to the one the provider computes from the model ('model': Bedrock, Gemini).
+   */
+  readonly preservePath?: 'client' | 'model';
+  /** Options the client's query string may change (Azure takes the client's `api-version`, as Kong does). */
+  optionsFromQuery?(options: ModelOptions, query: URLSearchParams): ModelOptions;
+  /** Token counts in the provider's own response body (`preserve` passes it through untranslated). */
+  nativeUsage?(body: unknown, ctx: TargetContext): Usage | undefined;
+  /** The provider's own fields in Kong's `ai.proxy.meta` log table (Azure: instance, deployment, api version). */
+  logMeta?(ctx: TargetContext): Readonly<Record<string, unknown>>;
+  /**
+   * The HTTP status an error answer counts as for failover and the circuit breaker, in nginx's terms
+   * (http_503, ...): Anthropic's 529 "overloaded" is a 503. Default: the status itself.
+   */
+  failoverStatus?(status: number): number;
 }
 
 export type { FinishReason };

@@ -1,27 +1,13 @@
-// What the access phase hands to the relay for one request: the instance's parsed config (or the
-// ai-proxy-advanced target it chose) and what only the access phase can know. Stored under a one-time
-// token (token-store.ts); nothing here is sent to the client.
-import type { RouteType } from '../openai/types';
-import type { ModelOptions, ProviderAuth, ProviderName } from '../providers/types';
+// What the access phase hands to the relay for one request: the instance's targets (ai-proxy's one,
+// or ai-proxy-advanced's list with the balancer shared by every worker's instance of the config) and
+// what only the access phase can know. Stored under a one-time token (token-store.ts), in memory, so
+// the balancer travels as a reference; nothing here is sent to the client.
+import type { TargetBalancer } from '../balancer/target-balancer';
+import type { TargetConfig } from '../llm/config-fields';
 
 export type ResponseStreaming = 'allow' | 'deny' | 'always';
 
-/** One model target, as the plugins' config declares it (shared/llm/config-fields.ts). */
-export interface TargetConfig {
-  readonly route_type: RouteType;
-  readonly auth: (ProviderAuth & {
-    readonly azure_use_managed_identity: boolean;
-    readonly azure_client_id: string | null;
-    readonly azure_client_secret: string | null;
-    readonly azure_tenant_id: string | null;
-  }) | null;
-  readonly model: {
-    readonly provider: ProviderName;
-    readonly name: string | null;
-    readonly options: (ModelOptions & { readonly input_cost: number | null; readonly output_cost: number | null }) | null;
-  };
-  readonly logging: { readonly log_statistics: boolean; readonly log_payloads: boolean };
-}
+export type { TargetConfig };
 
 export interface ProviderTimeouts {
   /** ms to establish the connection (TLS included). */
@@ -30,10 +16,25 @@ export interface ProviderTimeouts {
   readonly read: number;
 }
 
+/** Semantic routing's answer: the targets matching the prompt (a fallback group), or why there are none. */
+export type SemanticMatch =
+  | { readonly ok: true; readonly candidates: readonly number[]; readonly matched: 'description' | 'catchall' }
+  | { readonly ok: false; readonly status: number; readonly message: string; readonly detail?: string };
+
+/** Finds the targets for a prompt by embedding it and searching the targets' description vectors. */
+export interface SemanticRouting {
+  route(body: Readonly<Record<string, unknown>>): Promise<SemanticMatch>;
+}
+
 export interface RelayContext {
   /** The plugin that handed the request over (log lines name it). */
   readonly plugin: 'ai-proxy' | 'ai-proxy-advanced';
-  readonly target: TargetConfig;
+  /** ai-proxy's one target, or ai-proxy-advanced's targets. */
+  readonly targets: readonly TargetConfig[];
+  /** ai-proxy-advanced's balancer; without one, the only target is tried once. */
+  readonly router?: TargetBalancer;
+  /** ai-proxy-advanced's semantic routing: which targets a prompt may go to. */
+  readonly semantic?: SemanticRouting;
   readonly responseStreaming: ResponseStreaming;
   readonly modelNameHeader: boolean;
   readonly maxRequestBodySize: number;
@@ -44,12 +45,10 @@ export interface RelayContext {
   readonly workspace: string;
   /** Date.now() at the start of the access phase (Kong measures llm_latency from there). */
   readonly startedAt: number;
-  /** Named captures of the route's path regex, read in access only when the model templates them. */
+  /** Named captures of the route's path regex, read in access only when a model templates them. */
   readonly uriCaptures: Readonly<Record<string, string>> | null;
   /** The client's request path, read in access only for `preserve` (Kong sends it upstream as is). */
   readonly requestPath: string | null;
-  /** Provider timeouts; undefined: the relay's defaults. */
+  /** Provider timeouts for each attempt; undefined: the relay's defaults. */
   readonly timeouts?: ProviderTimeouts;
-  /** ai-proxy-advanced: which target of the list (log lines name it). */
-  readonly targetIndex?: number;
 }

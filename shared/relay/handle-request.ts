@@ -1,28 +1,26 @@
-// One handed-over request, start to end: take the token's context, read and check the body, call the
-// provider, and answer: a translated JSON response, a translated stream written chunk by chunk as it
-// arrives, the provider's own bytes (preserve), or an OpenAI-style error. Every outcome is recorded
-// (request-log.ts). Nothing waits past the provider timeouts, and the provider call is abandoned as
-// soon as the client goes away.
+// One handed-over request, start to end: read and check the body, then attempt targets until one gives
+// an answer that can be written (ai-proxy has one target; ai-proxy-advanced asks its balancer, moving on
+// as failover_criteria allow, hedging when configured), write it, and record everything (request-log.ts,
+// the balancer). The first byte written to the client is the point of no return: before it, a failure
+// moves on to the next target; after it, a stream ends with an error event. Nothing waits past the
+// provider timeouts, and every provider call is abandoned as soon as the client goes away.
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonObject } from '../kong/read-json-body';
-import { encodeEmbeddings } from '../openai/embeddings-encoding';
-import type { EmbeddingsList, OpenAIResponseBody, Usage } from '../openai/types';
-import { isObject, num, parseJson } from '../providers/json';
+import type { OpenAIResponseBody } from '../openai/types';
 import { redactSecrets } from '../providers/auth';
-import { StreamPipeline } from '../providers/stream-pipeline';
-import { TranslationError, type TargetContext } from '../providers/types';
-import type { ProviderTimeouts, RelayContext } from './context';
-import { NO_OPTIONS, prepareCall, type ProviderCall } from './prepare';
-import type { RequestLog, RequestOutcome } from './request-log';
+import { NO_OPTIONS, type TargetContext } from '../providers/types';
+import {
+  answerModel, openStream, preserveErrorAnswer, providerErrorAnswer, pumpPassThrough, pumpStream, readJsonAnswer,
+  transportFailed, type AttemptFailed, type FailedAnswer,
+} from './answers';
+import { startAttempt, withHedge, type Attempt, type AttemptResponse } from './attempt';
+import type { ProviderTimeouts, RelayContext, TargetConfig } from './context';
+import { prepareCall, type ClientRequest, type ProviderCall } from './prepare';
+import type { AttemptRecord, RequestLog, RequestOutcome } from './request-log';
 import { passedHeaders, sendError, sendJson, type ErrorDetails } from './respond';
-import { StreamStats } from './stream-stats';
-import { upstreamFailure, UpstreamFailure, type UpstreamClient, type UpstreamResponse } from './upstream-client';
-import { NO_USAGE, promptChars, usageFigures } from './usage';
-
-/** Largest provider response read whole (non-streaming answers, error bodies). */
-export const MAX_RESPONSE_BYTES = 64 * 1024 * 1024;
-const MAX_ERROR_BYTES = 1024 * 1024;
+import type { UpstreamClient, UpstreamResponse } from './upstream-client';
+import { completionChars, NO_USAGE, promptChars, usageFigures, cost, type UsageFigures } from './usage';
 
 export interface HandlerDeps {
   upstream: UpstreamClient;
@@ -54,58 +52,40 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
-/** Token counts in a provider's own response format (preserve mode passes it through untranslated). */
-export function usageInProviderBody(v: unknown): Usage | undefined {
-  if (!isObject(v)) return undefined;
-  const pick = (p: unknown, c: unknown): Usage | undefined => {
-    const prompt = num(p);
-    if (prompt === undefined) return undefined;
-    const completion = num(c) ?? 0;
-    return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
-  };
-  const u = isObject(v.usage) ? v.usage : undefined;
-  const meta = isObject(v.meta) && isObject(v.meta.billed_units) ? v.meta.billed_units : undefined;
-  const billed = u && isObject(u.billed_units) ? u.billed_units : undefined;
-  const gem = isObject(v.usageMetadata) ? v.usageMetadata : undefined;
-  return (u && (pick(u.prompt_tokens, u.completion_tokens) ?? pick(u.input_tokens, u.output_tokens) ?? pick(u.inputTokens, u.outputTokens)))
-    ?? (gem && pick(gem.promptTokenCount, gem.candidatesTokenCount))
-    ?? (meta && pick(meta.input_tokens, meta.output_tokens))
-    ?? (billed && pick(billed.input_tokens, billed.output_tokens))
-    ?? pick(v.prompt_eval_count, v.eval_count);
-}
-
-function completionChars(out: OpenAIResponseBody): number {
-  const choices = (out as { choices?: unknown }).choices;
-  if (!Array.isArray(choices)) return 0;
-  let n = 0;
-  for (const c of choices) {
-    if (!isObject(c)) continue;
-    if (typeof c.text === 'string') n += c.text.length;
-    const m = isObject(c.message) ? c.message : undefined;
-    if (typeof m?.content === 'string') n += m.content.length;
-    if (m && Array.isArray(m.tool_calls)) n += JSON.stringify(m.tool_calls).length;
-  }
-  return n;
-}
-
-/** Enough of a TargetContext to scrub the config's and the environment's credentials from a text. */
-function scrubContext(rc: RelayContext, env: Readonly<Record<string, string | undefined>>): TargetContext {
+/** Enough of a TargetContext to scrub the configured credentials from a text before a call exists. */
+function scrubContext(targets: readonly TargetConfig[], env: Readonly<Record<string, string | undefined>>): TargetContext {
+  const t = targets[0]!;
   return {
-    provider: rc.target.model.provider, routeType: rc.target.route_type, model: '', stream: false, includeUsage: false,
-    options: NO_OPTIONS, auth: rc.target.auth, env, now: () => Math.floor(Date.now() / 1000), requestId: '',
+    provider: t.model.provider, routeType: t.route_type, model: '', stream: false, includeUsage: false,
+    options: NO_OPTIONS, auth: t.auth, env, now: () => Math.floor(Date.now() / 1000), requestId: '',
   };
 }
+
+/** Kong's tried_targets fields for a call's URL (the path, never the query). */
+function where(url: string): Pick<AttemptRecord, 'host' | 'port' | 'upstream_scheme' | 'upstream_uri'> {
+  try {
+    const u = new URL(url);
+    const scheme = u.protocol.replace(':', '');
+    return { host: u.hostname, port: Number(u.port) || (scheme === 'https' ? 443 : 80), upstream_scheme: scheme, upstream_uri: u.pathname };
+  } catch {
+    return {};
+  }
+}
+
+/** An answer to write once no attempt is left to make. */
+type Final = { readonly failed: AttemptFailed; readonly index: number | null; readonly call: ProviderCall | null };
 
 export class RequestHandler {
   constructor(private readonly deps: HandlerDeps) {}
 
   async handle(rc: RelayContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
     const requestId = header(req, 'x-kong-request-id') ?? randomUUID().replace(/-/g, '');
+    const first = rc.targets[0]!;
     const outcome: RequestOutcome = {
-      rc, requestId, target: rc.target, requestModel: rc.target.model.name ?? '', responseModel: null, called: false,
-      status: 0, stream: false, llmLatency: -1, firstChunk: null, usage: null,
-      // Replaced by the call's own once prepared; until then it scrubs the config's credentials.
-      ctx: scrubContext(rc, this.deps.env),
+      rc, requestId, target: first, targetIndex: null, requestModel: first.model.name ?? '', responseModel: null, called: false,
+      status: 0, stream: false, llmLatency: -1, firstChunk: null, usage: null, attempts: [],
+      // Replaced by the call's own once prepared; until then it scrubs the configured credentials.
+      ctx: scrubContext(rc.targets, this.deps.env),
     };
     try {
       await this.run(rc, req, res, outcome);
@@ -133,12 +113,6 @@ export class RequestHandler {
     await sendError(req, res, status, message, details);
   }
 
-  /** A transport failure: the client learns which provider failed, the log also where it lives. */
-  private upstreamFailed(req: IncomingMessage, res: ServerResponse, o: RequestOutcome, f: UpstreamFailure): Promise<void> {
-    o.errorDetail = f.detail;
-    return this.fail(req, res, o, f.status, f.message, { code: f.status === 504 ? 'timeout' : 'bad_gateway' });
-  }
-
   private async run(rc: RelayContext, req: IncomingMessage, res: ServerResponse, o: RequestOutcome): Promise<void> {
     const read = await readBody(req, rc.maxRequestBodySize);
     if (!read.ok) {
@@ -146,180 +120,232 @@ export class RequestHandler {
     }
     const parsed = parseJsonObject(read.bytes, 0);
     if (!parsed.ok) return this.fail(req, res, o, parsed.status, parsed.message);
-    const query = new URLSearchParams((req.url ?? '').split('?')[1] ?? '');
-    const prepared = await prepareCall(rc, { headers: req.headers, query, body: parsed.body }, o.requestId, this.deps.env);
-    if (!prepared.ok) {
-      if (prepared.cause !== undefined) {
-        const why = prepared.cause instanceof Error ? prepared.cause.message : String(prepared.cause);
-        this.deps.warn(`relay: request ${o.requestId}: ${prepared.message}: ${redactSecrets(why, o.ctx)}`);
-      }
-      return this.fail(req, res, o, prepared.status, prepared.message, { code: prepared.code ?? null, param: prepared.param ?? null });
-    }
-    const call = prepared.call;
-    Object.assign(o, { target: call.target, requestModel: call.model, stream: call.stream, ctx: call.ctx });
-    if (call.target.logging.log_payloads) o.payload = { request: call.request.body };
+    const client: ClientRequest = {
+      headers: req.headers,
+      query: new URLSearchParams((req.url ?? '').split('?')[1] ?? ''),
+      body: parsed.body,
+    };
 
-    const abort = new AbortController();
-    const onClose = () => { if (!res.writableFinished) abort.abort(); };
-    res.on('close', onClose);
-    let up: UpstreamResponse;
-    o.called = true;
-    o.usage = NO_USAGE; // until the answer says otherwise
-    try {
-      up = await this.deps.upstream.send(call.request, call.ctx.provider, rc.timeouts ?? this.deps.defaultTimeouts, abort.signal, !call.stream);
-    } catch (e) {
-      o.usage = NO_USAGE;
-      return this.upstreamFailed(req, res, o, upstreamFailure(e, call.request.url, call.ctx.provider));
+    // Every provider call ends as soon as the client goes away.
+    const clientGone = new AbortController();
+    res.on('close', () => { if (!res.writableFinished) clientGone.abort(); });
+
+    const router = rc.router;
+    let candidates: readonly number[] | undefined;
+    if (rc.semantic) {
+      const match = await rc.semantic.route(client.body);
+      if (!match.ok) {
+        if (match.detail) o.errorDetail = match.detail;
+        return this.fail(req, res, o, match.status, match.message);
+      }
+      candidates = match.candidates;
     }
+    const hashKey = router?.hashHeader ? header(req, router.hashHeader) : undefined;
+    const maxAttempts = router ? Math.min(1 + router.retries, rc.targets.length) : 1;
+    const tried = new Set<number>();
+    let unavailable: { reason: 'tried' | 'unavailable'; retryAfterMs?: number } | undefined;
+    const choose = (): number | undefined => {
+      if (!router) return tried.size === 0 ? 0 : undefined;
+      if (tried.size >= maxAttempts) return undefined;
+      const c = router.choose(tried, hashKey, candidates, Date.now());
+      if (c.index === undefined && tried.size === 0) unavailable = c;
+      return c.index;
+    };
+    let final: Final | undefined;
+    const timeouts = rc.timeouts ?? this.deps.defaultTimeouts;
+
+    for (let index = choose(); index !== undefined; index = choose()) {
+      tried.add(index);
+      const target = rc.targets[index]!;
+      const prepared = await prepareCall(target, rc, client, o.requestId, this.deps.env);
+      if (!prepared.ok) {
+        if (prepared.cause !== undefined) {
+          const why = prepared.cause instanceof Error ? prepared.cause.message : String(prepared.cause);
+          this.deps.warn(`relay: request ${o.requestId}: ${prepared.message}: ${redactSecrets(why, o.ctx)}`);
+        }
+        // The client's own mistake: every target would say the same.
+        if (prepared.why === 'client') {
+          return this.fail(req, res, o, prepared.status, prepared.message, { code: prepared.code ?? null, param: prepared.param ?? null });
+        }
+        const failed: AttemptFailed = {
+          // A target that cannot express the request is passed over without counting against it; one
+          // whose credential cannot be had failed before anything was sent.
+          failure: { kind: 'error', sent: false },
+          answer: { kind: 'json', status: prepared.status, body: { error: { message: prepared.message, type: prepared.status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null } }, headers: {} },
+          message: prepared.message,
+        };
+        this.record(o, rc, index, target, Date.now(), failed, prepared.why === 'translation');
+        final = { failed, index, call: null };
+        if (prepared.why === 'translation' || router?.mayTryNext(failed.failure)) continue;
+        break;
+      }
+      const call = prepared.call;
+      this.attribute(o, call, router ? index : null);
+      const attempt = startAttempt(this.deps.upstream, call, index, timeouts, clientGone.signal);
+      const raced = await withHedge(attempt, router?.hedgeDelayMs ?? null, async () => {
+        const h = choose();
+        if (h === undefined) return undefined;
+        tried.add(h);
+        const p = await prepareCall(rc.targets[h]!, rc, client, o.requestId, this.deps.env);
+        return p.ok ? startAttempt(this.deps.upstream, p.call, h, timeouts, clientGone.signal) : undefined;
+      });
+      // The hedge that lost is abandoned at once; its record joins the request's before the log line.
+      const settling = raced.loser ? this.settleLoser(o, rc, raced.loser.attempt, raced.loser.result) : undefined;
+      const served = await this.serve(req, res, o, rc, raced.winner, raced.result);
+      await settling;
+      if (served === undefined) return;
+      final = { failed: served, index: raced.winner.index, call: raced.winner.call };
+      if (clientGone.signal.aborted || !router?.mayTryNext(served.failure)) break;
+    }
+
+    if (final) return this.writeFailed(req, res, o, final);
+    // No target could take the request at all (circuits open, rate-limited).
+    o.usage = NO_USAGE;
+    if (unavailable?.retryAfterMs !== undefined) {
+      const seconds = Math.max(1, Math.ceil(unavailable.retryAfterMs / 1000));
+      return this.fail(req, res, o, 429, 'every target is rate-limited by its provider; retry later', { code: 'rate_limited', headers: { 'retry-after': String(seconds) } });
+    }
+    return this.fail(req, res, o, 500, 'no target is available: every target of this route is failing (circuit open)', { code: 'no_target_available' });
+  }
+
+  /** The request's outcome is this call's: the target, model and credentials (to scrub) the log names. */
+  private attribute(o: RequestOutcome, call: ProviderCall, index: number | null): void {
+    Object.assign(o, { target: call.target, targetIndex: index, requestModel: call.model, stream: call.stream, ctx: call.ctx, called: true });
+    o.payload = call.target.logging.log_payloads ? { request: call.request.body } : undefined;
+  }
+
+  /** The hedge that lost: abandoned if still running, recorded as it ended otherwise. */
+  private async settleLoser(o: RequestOutcome, rc: RelayContext, a: Attempt, result: Promise<AttemptResponse>): Promise<void> {
+    a.abort.abort();
+    const r = await result;
+    if (r.ok) {
+      r.up.discard();
+      this.recordAttempt(o, rc, a, undefined, true, 'hedge lost');
+    } else if (r.failure.code === 'ABORTED') {
+      this.recordAttempt(o, rc, a, undefined, true, 'hedge lost');
+    } else {
+      this.recordAttempt(o, rc, a, transportFailed(r.failure));
+    }
+  }
+
+  /**
+   * Serves an attempt's response: writes it and returns undefined, or returns what failed before the
+   * first byte (the loop may move on).
+   */
+  private async serve(req: IncomingMessage, res: ServerResponse, o: RequestOutcome, rc: RelayContext, a: Attempt,
+    r: AttemptResponse): Promise<AttemptFailed | undefined> {
+    const call = a.call;
+    this.attribute(o, call, rc.router ? a.index : null);
+    if (!r.ok) {
+      const failed = transportFailed(r.failure);
+      this.recordAttempt(o, rc, a, failed);
+      return failed;
+    }
+    const up = r.up;
     o.llmLatency = Date.now() - rc.startedAt;
     const headers = passedHeaders(up.headers);
+    const ok = up.status >= 200 && up.status <= 299;
     const debug = header(req, 'kong-debug') !== undefined;
-    if (call.ctx.routeType === 'preserve') return this.passThrough(res, o, call, up, headers, debug);
-    if (up.status < 200 || up.status > 299) return this.providerError(req, res, o, call, up, headers);
-    if ((rc.modelNameHeader || debug) && call.model !== '') headers['x-kong-llm-model'] = `${call.target.model.provider}/${call.model}`;
-    if (call.stream) return this.stream(res, o, call, up, headers);
-    return this.json(req, res, o, call, up, headers);
-  }
-
-  private async providerError(req: IncomingMessage, res: ServerResponse, o: RequestOutcome, call: ProviderCall,
-    up: UpstreamResponse, headers: OutgoingHttpHeaders): Promise<void> {
-    let text: string;
-    try {
-      text = await up.text(MAX_ERROR_BYTES);
-    } catch (e) {
-      text = '';
-      if (!(e instanceof UpstreamFailure)) throw e;
+    const preserve = call.ctx.routeType === 'preserve';
+    if (!ok) {
+      const failed = preserve ? await preserveErrorAnswer(call, up, headers) : await providerErrorAnswer(call, up, headers);
+      this.recordAttempt(o, rc, a, failed);
+      return failed;
     }
-    const body = parseJson(text) ?? text;
-    const err = call.provider.parseError(up.status, body, call.ctx);
-    o.status = err.status;
-    o.error = err.body.error.message;
-    o.usage = NO_USAGE;
-    if (call.target.logging.log_payloads) o.payload = { ...o.payload, response: JSON.stringify(err.body) };
-    await sendJson(req, res, err.status, err.body, headers);
-  }
-
-  private async json(req: IncomingMessage, res: ServerResponse, o: RequestOutcome, call: ProviderCall,
-    up: UpstreamResponse, headers: OutgoingHttpHeaders): Promise<void> {
-    const { ctx, provider } = call;
-    const prefix = `transformation failed from type ${ctx.provider}://${ctx.routeType}`;
-    let text: string;
-    try {
-      text = await up.text(MAX_RESPONSE_BYTES);
-    } catch (e) {
-      return this.upstreamFailed(req, res, o, upstreamFailure(e, call.request.url, ctx.provider));
+    const model = preserve && typeof call.body.model === 'string' ? call.body.model : call.model;
+    if ((rc.modelNameHeader || debug) && model !== '') headers['x-kong-llm-model'] = `${call.target.model.provider}/${model}`;
+    if (preserve) return this.servePassThrough(res, o, rc, a, up, headers);
+    if (call.stream) {
+      const opened = await openStream(call, up);
+      if (!opened.ok) {
+        this.recordAttempt(o, rc, a, opened.failed);
+        return opened.failed;
+      }
+      o.status = 200;
+      const end = await pumpStream(res, call, up, opened.stream, headers);
+      const { pipeline, stats } = opened.stream;
+      if (end.firstChunkAt !== null) o.firstChunk = end.firstChunkAt - rc.startedAt;
+      o.responseModel = stats.model;
+      o.usage = usageFigures(pipeline.usage, promptChars(call.body), stats.completionChars, call.ctx.routeType !== 'llm/v1/embeddings');
+      if (end.error !== undefined) o.error = end.error;
+      if (end.detail !== undefined) o.errorDetail = end.detail;
+      if (call.target.logging.log_payloads) o.payload = { ...o.payload, response: stats.combined() };
+      this.recordAttempt(o, rc, a, undefined, end.error === 'the client went away', undefined, o.usage);
+      return undefined;
     }
-    const parsed = parseJson(text);
-    if (parsed === undefined) return this.fail(req, res, o, 500, `${prefix}: failed to decode ${ctx.routeType} response`);
-    let out: OpenAIResponseBody;
-    try {
-      out = provider.parseResponse(parsed, ctx);
-    } catch (e) {
-      if (e instanceof TranslationError) return this.fail(req, res, o, 500, `${prefix}: ${redactSecrets(e.message, ctx)}`);
-      throw e;
+    const read = await readJsonAnswer(call, up);
+    if (!read.ok) {
+      this.recordAttempt(o, rc, a, read.failed);
+      return read.failed;
     }
-    if (ctx.routeType === 'llm/v1/embeddings') out = encodeEmbeddings(out as EmbeddingsList, call.body.encoding_format);
-    o.responseModel = typeof out.model === 'string' && out.model !== '' ? out.model : null;
-    o.usage = usageFigures((out as { usage?: Usage }).usage, promptChars(call.body), completionChars(out),
-      ctx.routeType !== 'llm/v1/embeddings');
+    const out: OpenAIResponseBody = read.answer.out;
+    o.responseModel = answerModel(out);
+    o.usage = usageFigures(read.answer.usage, promptChars(call.body), completionChars(out), call.ctx.routeType !== 'llm/v1/embeddings');
     o.status = 200;
     if (call.target.logging.log_payloads) o.payload = { ...o.payload, response: JSON.stringify(out) };
+    this.recordAttempt(o, rc, a, undefined, false, undefined, o.usage);
     await sendJson(req, res, 200, out, headers);
+    return undefined;
   }
 
-  private async stream(res: ServerResponse, o: RequestOutcome, call: ProviderCall, up: UpstreamResponse,
-    headers: OutgoingHttpHeaders): Promise<void> {
-    const stats = new StreamStats(call.target.logging.log_payloads);
-    const pipeline = new StreamPipeline(call.provider, call.ctx, (chunk) => stats.see(chunk));
-    res.writeHead(200, {
-      ...headers,
-      'content-type': 'text/event-stream',
-      'cache-control': 'no-cache',
-      // nginx (Kong) must not buffer: each chunk goes on to the client as it is written.
-      'x-accel-buffering': 'no',
-    });
-    res.flushHeaders();
-    o.status = 200;
-    const write = async (text: string): Promise<void> => {
-      if (text === '' || res.destroyed) return;
-      if (o.firstChunk === null) o.firstChunk = Date.now() - o.rc.startedAt;
-      if (!res.write(text)) {
-        await new Promise<void>((resolve) => {
-          const done = () => { res.off('drain', done); res.off('close', done); resolve(); };
-          res.on('drain', done);
-          res.on('close', done);
-        });
-      }
-    };
-    try {
-      for await (const chunk of up.body) {
-        await write(pipeline.write(chunk));
-        if (pipeline.finished) {
-          // The pipeline ended the stream (an error event): stop reading the provider.
-          up.discard();
-          break;
-        }
-      }
-      await write(pipeline.end());
-    } catch (e) {
-      const f = upstreamFailure(e, call.request.url, call.ctx.provider);
-      if (!res.destroyed) o.errorDetail = f.detail;
-      await write(pipeline.fail(new Error(res.destroyed ? 'the client went away' : f.message)));
-    }
-    res.end();
-    o.responseModel = stats.model;
-    o.usage = usageFigures(pipeline.usage, promptChars(call.body), stats.completionChars, call.ctx.routeType !== 'llm/v1/embeddings');
-    if (pipeline.failure) o.error = pipeline.failure.error.message;
-    if (res.destroyed && !res.writableFinished) o.error ??= 'the client went away';
-    if (call.target.logging.log_payloads) o.payload = { ...o.payload, response: stats.combined() };
-  }
-
-  /** preserve: the provider's answer, untranslated, streamed through as it arrives. */
-  private async passThrough(res: ServerResponse, o: RequestOutcome, call: ProviderCall,
-    up: UpstreamResponse, headers: OutgoingHttpHeaders, debug: boolean): Promise<void> {
-    const ct = up.headers['content-type'];
-    const out: OutgoingHttpHeaders = { ...headers };
-    if (ct !== undefined) out['content-type'] = ct;
-    const ok = up.status >= 200 && up.status <= 299;
-    const model = typeof call.body.model === 'string' ? call.body.model : call.model;
-    if (ok && (o.rc.modelNameHeader || debug) && model !== '') out['x-kong-llm-model'] = `${call.target.model.provider}/${model}`;
+  private async servePassThrough(res: ServerResponse, o: RequestOutcome, rc: RelayContext, a: Attempt, up: UpstreamResponse,
+    headers: ReturnType<typeof passedHeaders>): Promise<undefined> {
+    const call = a.call;
     o.status = up.status;
-    if (!ok) {
-      // Error bodies are small: read whole, scrubbed of credentials before they reach the client.
-      let text = '';
-      try { text = await up.text(MAX_ERROR_BYTES); } catch { /* the status still goes back */ }
-      o.error = `provider answered ${up.status}`;
-      const body = Buffer.from(redactSecrets(text, call.ctx), 'utf8');
-      res.writeHead(up.status, { ...out, 'content-length': body.length });
-      res.end(body);
-      o.usage = NO_USAGE;
+    const r = await pumpPassThrough(res, call, up, headers);
+    if (r.firstChunkAt !== null) o.firstChunk = r.firstChunkAt - rc.startedAt;
+    if (r.error !== undefined) o.error = r.error;
+    if (r.detail !== undefined) o.errorDetail = r.detail;
+    o.responseModel = answerModel(r.whole);
+    const reported = call.provider.nativeUsage?.(r.whole, call.ctx);
+    // Without counts in the body, the bytes are all there is to estimate from (marked as estimated).
+    o.usage = usageFigures(reported, promptChars(call.body), reported ? 0 : r.size, true);
+    if (call.target.logging.log_payloads && r.text !== undefined) o.payload = { ...o.payload, response: r.text };
+    this.recordAttempt(o, rc, a, undefined, false, undefined, o.usage);
+    return undefined;
+  }
+
+  private async writeFailed(req: IncomingMessage, res: ServerResponse, o: RequestOutcome, f: Final): Promise<void> {
+    const a: FailedAnswer = f.failed.answer;
+    o.status = a.status;
+    o.error = f.failed.message;
+    if (f.failed.detail !== undefined) o.errorDetail = f.failed.detail;
+    o.usage = NO_USAGE;
+    if (f.call?.target.logging.log_payloads && a.kind === 'json') o.payload = { ...o.payload, response: JSON.stringify(a.body) };
+    if (res.headersSent || res.destroyed) return;
+    if (a.kind === 'json') {
+      await sendJson(req, res, a.status, a.body, a.headers);
       return;
     }
-    const streaming = typeof ct === 'string' && /event-stream|ndjson|stream\+json|eventstream/.test(ct);
-    if (streaming) out['x-accel-buffering'] = 'no';
-    res.writeHead(up.status, out);
-    res.flushHeaders();
-    const kept: Buffer[] = [];
-    let size = 0;
-    try {
-      for await (const chunk of up.body) {
-        if (o.firstChunk === null) o.firstChunk = Date.now() - o.rc.startedAt;
-        size += chunk.length;
-        if (!streaming && size <= MAX_ERROR_BYTES) kept.push(chunk);
-        if (!res.write(chunk)) await new Promise((r) => { res.once('drain', r); res.once('close', r); });
-      }
-      res.end();
-    } catch (e) {
-      const f = upstreamFailure(e, call.request.url, call.ctx.provider);
-      o.error = f.message;
-      o.errorDetail = f.detail;
-      res.destroy();
-    }
-    const whole = !streaming && size <= MAX_ERROR_BYTES ? parseJson(Buffer.concat(kept).toString('utf8')) : undefined;
-    o.responseModel = isObject(whole) && typeof whole.model === 'string' ? whole.model : null;
-    const reported = usageInProviderBody(whole);
-    // Without counts in the body, the bytes are all there is to estimate from (marked as estimated).
-    o.usage = usageFigures(reported, promptChars(call.body), reported ? 0 : size, true);
-    if (call.target.logging.log_payloads && !streaming) o.payload = { ...o.payload, response: Buffer.concat(kept).toString('utf8') };
+    res.writeHead(a.status, { ...a.headers, 'content-length': a.body.length });
+    res.end(a.body);
+  }
+
+  private recordAttempt(o: RequestOutcome, rc: RelayContext, a: Attempt, failed: AttemptFailed | undefined, abandoned = false,
+    note?: string, usage: UsageFigures = NO_USAGE): void {
+    this.record(o, rc, a.index, a.call.target, a.startedAt, failed, abandoned, note, usage, a.call.request.url);
+  }
+
+  /** One attempt's end: the log line's tried targets, and the balancer's algorithm, breaker and metrics. */
+  private record(o: RequestOutcome, rc: RelayContext, index: number, target: TargetConfig, startedAt: number,
+    failed: AttemptFailed | undefined, abandoned = false, note?: string, usage: UsageFigures = NO_USAGE, url?: string): void {
+    const endedAt = Date.now();
+    const options = target.model.options;
+    const spent = cost(usage, options?.input_cost ?? null, options?.output_cost ?? null);
+    const rec: AttemptRecord = {
+      target: index,
+      provider: target.model.provider,
+      model: target.model.name,
+      ...(url ? where(url) : {}),
+      status: failed ? failed.answer.status : abandoned ? 0 : o.status || 200,
+      latency: endedAt - startedAt,
+      ...(failed ? { error: failed.message } : note ? { error: note } : {}),
+    };
+    o.attempts.push(rec);
+    rc.router?.ended({
+      target: index, startedAt, endedAt, ...(failed ? { failure: failed.failure } : {}), ...(abandoned ? { abandoned } : {}),
+      ...(failed?.retryAfterMs !== undefined ? { retryAfterMs: failed.retryAfterMs } : {}),
+      promptTokens: usage.prompt_tokens, completionTokens: usage.completion_tokens, totalTokens: usage.total_tokens, cost: spent,
+    });
   }
 }

@@ -2,26 +2,34 @@
 // Kong's upstream at the relay. Kong then proxies the client's request (method, headers, query and body,
 // which access never reads) to http://127.0.0.1:<relay port>/ai-relay/<token>, and streams the answer
 // back. Three PDK round trips, a fourth for Kong's log serializer when statistics are on, and one more
-// only when the model templates uri captures or the route type is preserve.
+// only when a model templates uri captures or a route type is preserve. What does not change from one
+// request to the next is worked out once per instance, when the Handoff is built.
 import type { KongInstanceMeta } from '../config-schema';
 import type { KongPDK } from '../kong/pdk';
-import type { ProviderTimeouts, RelayContext, ResponseStreaming, TargetConfig } from './context';
+import type { TargetBalancer } from '../balancer/target-balancer';
+import type { ProviderTimeouts, RelayContext, ResponseStreaming, SemanticRouting, TargetConfig } from './context';
 import { RELAY_HOST, RELAY_PREFIX, sharedRelay } from './server';
 import { usesTemplateSource } from './templating';
 
-export interface Handoff {
+export interface HandoffConfig {
   plugin: RelayContext['plugin'];
-  target: TargetConfig;
+  targets: readonly TargetConfig[];
+  router?: TargetBalancer;
+  semantic?: SemanticRouting;
   responseStreaming: ResponseStreaming;
   modelNameHeader: boolean;
   maxRequestBodySize: number;
   meta: KongInstanceMeta;
+}
+
+/** What only this request knows. */
+export interface HandoffRequest {
   /** The Service the request goes to (a route-scoped config has no service_id of its own). */
   serviceId: string | null;
   /** Date.now() when access began. */
   startedAt: number;
+  /** Provider timeouts for each attempt. */
   timeouts: ProviderTimeouts;
-  targetIndex?: number;
 }
 
 /** Kong's `named` captures table; an empty Lua table arrives as an array. */
@@ -33,40 +41,55 @@ function namedCaptures(v: { named?: unknown } | undefined): Record<string, strin
   return out;
 }
 
-export async function handOff(kong: KongPDK, h: Handoff): Promise<void> {
-  const relay = sharedRelay(h.plugin);
-  const port = await relay.port();
-  const t = h.target;
-  const uriCaptures = usesTemplateSource(t.model, 'uri_captures') ? namedCaptures(await kong.request.getUriCaptures()) : null;
-  const requestPath = t.route_type === 'preserve' ? await kong.request.getPath() : null;
-  const token = relay.tokens.issue({
-    plugin: h.plugin,
-    target: t,
-    responseStreaming: h.responseStreaming,
-    modelNameHeader: h.modelNameHeader,
-    maxRequestBodySize: h.maxRequestBodySize,
-    pluginId: h.meta.pluginId ?? '',
-    routeId: h.meta.routeId,
-    serviceId: h.serviceId,
-    workspace: 'default',
-    startedAt: h.startedAt,
-    uriCaptures,
-    requestPath,
-    timeouts: h.timeouts,
-    ...(h.targetIndex !== undefined ? { targetIndex: h.targetIndex } : {}),
-  });
-  await kong.service.setTarget(RELAY_HOST, port);
-  await kong.service.request.setScheme('http');
-  await kong.service.request.setPath(`${RELAY_PREFIX}${token}`);
-  if (t.logging.log_statistics) {
-    // What is known before the body is read; usage follows on the relay's log line and metrics.
-    const configuredModel = t.model.name !== null && !t.model.name.includes('$(') ? t.model.name : null;
-    await kong.log.setSerializeValue('ai.proxy', {
-      meta: {
-        plugin_id: h.meta.pluginId ?? '',
-        provider_name: t.model.provider,
-        ...(configuredModel !== null ? { request_model: configuredModel } : {}),
-      },
+/** The one value every target has for `pick`, or null when they differ. */
+function common<T>(targets: readonly TargetConfig[], pick: (t: TargetConfig) => T): T | null {
+  const first = pick(targets[0]!);
+  return targets.every((t) => pick(t) === first) ? first : null;
+}
+
+export class Handoff {
+  private readonly needsUriCaptures: boolean;
+  private readonly needsPath: boolean;
+  /** Kong's `ai.proxy.meta` as far as access knows it; null without log_statistics. */
+  private readonly serializerMeta: Readonly<Record<string, unknown>> | null;
+
+  constructor(private readonly c: HandoffConfig) {
+    this.needsUriCaptures = c.targets.some((t) => usesTemplateSource(t.model, 'uri_captures'));
+    this.needsPath = c.targets.some((t) => t.route_type === 'preserve');
+    const provider = common(c.targets, (t) => t.model.provider);
+    const model = common(c.targets, (t) => (t.model.name !== null && !t.model.name.includes('$(') ? t.model.name : null));
+    this.serializerMeta = c.targets.some((t) => t.logging.log_statistics)
+      ? { plugin_id: c.meta.pluginId ?? '', ...(provider !== null ? { provider_name: provider } : {}), ...(model !== null ? { request_model: model } : {}) }
+      : null;
+  }
+
+  async handOff(kong: KongPDK, r: HandoffRequest): Promise<void> {
+    const c = this.c;
+    const relay = sharedRelay(c.plugin);
+    const port = await relay.port();
+    const uriCaptures = this.needsUriCaptures ? namedCaptures(await kong.request.getUriCaptures()) : null;
+    const requestPath = this.needsPath ? await kong.request.getPath() : null;
+    const token = relay.tokens.issue({
+      plugin: c.plugin,
+      targets: c.targets,
+      ...(c.router ? { router: c.router } : {}),
+      ...(c.semantic ? { semantic: c.semantic } : {}),
+      responseStreaming: c.responseStreaming,
+      modelNameHeader: c.modelNameHeader,
+      maxRequestBodySize: c.maxRequestBodySize,
+      pluginId: c.meta.pluginId ?? '',
+      routeId: c.meta.routeId,
+      serviceId: r.serviceId,
+      workspace: 'default',
+      startedAt: r.startedAt,
+      uriCaptures,
+      requestPath,
+      timeouts: r.timeouts,
     });
+    await kong.service.setTarget(RELAY_HOST, port);
+    await kong.service.request.setScheme('http');
+    await kong.service.request.setPath(`${RELAY_PREFIX}${token}`);
+    // What is known before the body is read; usage follows on the relay's log line and metrics.
+    if (this.serializerMeta) await kong.log.setSerializeValue('ai.proxy', { meta: this.serializerMeta });
   }
 }

@@ -116,7 +116,59 @@ class Histogram extends Metric {
   }
 }
 
+/** A target of an ai-proxy-advanced config, as its metrics name it. */
+export interface BalancedTarget {
+  readonly index: number;
+  readonly provider: string;
+  readonly model: string;
+}
+
+/** What the metrics read of a balancer (shared/balancer/target-balancer.ts). */
+export interface BalancerView {
+  status(now: number): ReadonlyArray<{ readonly state: 'closed' | 'open' | 'half-open'; readonly rateLimited: boolean; readonly failures: number; readonly attempts: number }>;
+}
+
+const TARGET_LABELS = ['plugin_id', 'target', 'ai_provider', 'ai_model'] as const;
+const CIRCUIT_STATES = ['closed', 'open', 'half-open'] as const;
+
+/**
+ * ai-proxy-advanced's targets (ours, no Kong counterpart): each target's circuit state, attempts and
+ * failures that count for the circuit breaker. The latest config of each plugin is shown.
+ */
+class BalancerMetrics {
+  private readonly balancers = new Map<string, { targets: readonly BalancedTarget[]; view: BalancerView }>();
+
+  track(pluginId: string, targets: readonly BalancedTarget[], view: BalancerView): void {
+    this.balancers.set(pluginId, { targets, view });
+  }
+
+  render(now: number): string {
+    if (this.balancers.size === 0) return '';
+    let state = '# HELP kong_ai_target_circuit_state Circuit state of an ai-proxy-advanced target (1 for the current state)\n'
+      + '# TYPE kong_ai_target_circuit_state gauge\n';
+    let limited = '# HELP kong_ai_target_rate_limited 1 while a target is left out after a 429 Retry-After\n'
+      + '# TYPE kong_ai_target_rate_limited gauge\n';
+    let attempts = '# HELP kong_ai_target_attempts_total Attempts sent to an ai-proxy-advanced target\n'
+      + '# TYPE kong_ai_target_attempts_total counter\n';
+    let failures = '# HELP kong_ai_target_failures_total Attempts on an ai-proxy-advanced target that counted as failures (circuit breaker rules)\n'
+      + '# TYPE kong_ai_target_failures_total counter\n';
+    for (const [pluginId, b] of this.balancers) {
+      const status = b.view.status(now);
+      for (const t of b.targets) {
+        const s = status[t.index]!;
+        const l = labelText(TARGET_LABELS, [pluginId, String(t.index), t.provider, t.model]);
+        for (const c of CIRCUIT_STATES) state += `kong_ai_target_circuit_state{${l},state="${c}"} ${s.state === c ? 1 : 0}\n`;
+        limited += `kong_ai_target_rate_limited{${l}} ${s.rateLimited ? 1 : 0}\n`;
+        attempts += `kong_ai_target_attempts_total{${l}} ${s.attempts}\n`;
+        failures += `kong_ai_target_failures_total{${l}} ${s.failures}\n`;
+      }
+    }
+    return state + limited + attempts + failures;
+  }
+}
+
 export class AiMetrics {
+  private readonly targets = new BalancerMetrics();
   private readonly requests = new Counter('kong_ai_llm_requests_total', 'AI requests total per ai_provider in Kong', AI_LABELS);
   private readonly cost = new Counter('kong_ai_llm_cost_total', 'AI requests cost per ai_provider/cache in Kong', AI_LABELS);
   // Kong's help text for the token counter really is the cost one (exporter.lua); kept for parity.
@@ -149,9 +201,14 @@ export class AiMetrics {
     }
   }
 
+  /** An ai-proxy-advanced config's targets and balancer, shown until the plugin's next config replaces it. */
+  trackBalancer(pluginId: string, targets: readonly BalancedTarget[], view: BalancerView): void {
+    this.targets.track(pluginId, targets, view);
+  }
+
   /** Prometheus text exposition format 0.0.4. */
-  render(): string {
-    return [this.requests, this.cost, this.tokens, this.latency, this.estimatedTokens].map((m) => m.render()).join('');
+  render(now = Date.now()): string {
+    return [this.requests, this.cost, this.tokens, this.latency, this.estimatedTokens].map((m) => m.render()).join('') + this.targets.render(now);
   }
 }
 

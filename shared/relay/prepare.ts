@@ -1,23 +1,15 @@
-// From a handed-over request to a provider call: Kong's checks in Kong's order and with its messages
-// (templating, prompts, model, format, streaming; kong-ai-plugins.md §2.2), the options the config
-// imposes, the credential allow_override permits, and the provider's own request (buildRequest).
+// From a handed-over request to one target's provider call: Kong's checks in Kong's order and with its
+// messages (templating, prompts, model, format, streaming; kong-ai-plugins.md §2.2), the options the
+// config imposes, the credential allow_override permits, and the provider's own request (buildRequest).
+// ai-proxy-advanced prepares a call anew for every target it tries: each provider gets its own format.
 import type { OpenAIRequestBody } from '../openai/types';
 import { checkRequest } from '../openai/validate-request';
 import { openaiProvider } from '../providers/openai';
 import { getProvider } from '../providers/registry';
-import { TranslationError, type ModelOptions, type Provider, type ProviderName, type TargetContext, type UpstreamRequest } from '../providers/types';
+import { NO_OPTIONS, TranslationError, type ModelOptions, type Provider, type ProviderName, type TargetContext, type UpstreamRequest } from '../providers/types';
 import { effectiveAuth, forwardableHeaders, type IncomingHeaders } from './client-headers';
 import type { RelayContext, TargetConfig } from './context';
 import { hasTemplates, resolveModel } from './templating';
-
-export const NO_OPTIONS: ModelOptions & { readonly input_cost: null; readonly output_cost: null } = {
-  max_tokens: null, temperature: null, top_p: null, top_k: null, anthropic_version: null, azure_instance: null,
-  azure_api_version: null, azure_deployment_id: null, llama2_format: null, mistral_format: null, upstream_url: null,
-  upstream_path: null, gemini: null, bedrock: null, huggingface: null, input_cost: null, output_cost: null,
-};
-
-/** Providers whose `preserve` call goes to a path they compute from the model (Bedrock, Gemini). */
-const MODEL_PATH_PRESERVE = new Set(['bedrock', 'gemini']);
 
 export interface ClientRequest {
   headers: IncomingHeaders;
@@ -37,9 +29,17 @@ export interface ProviderCall {
   body: Readonly<Record<string, unknown>>;
 }
 
+/**
+ * Why no call could be prepared: the client's request is wrong ('client': never retried elsewhere,
+ * another target would say the same), this target cannot express it ('translation': a 400 from the
+ * provider's translation, another target may), or the target's credential could not be had
+ * ('credential': Kong's 500 "LLM request failed before proxying").
+ */
+export type PrepareFailure = 'client' | 'translation' | 'credential';
+
 export type Prepared =
   | { ok: true; call: ProviderCall }
-  | { ok: false; status: number; message: string; code?: string; param?: string; cause?: unknown };
+  | { ok: false; why: PrepareFailure; status: number; message: string; code?: string; param?: string; cause?: unknown };
 
 /**
  * The provider for a configured name. Until every provider module is registered, an OpenAI-format
@@ -67,31 +67,30 @@ function applyOptions(body: Record<string, unknown>, o: ModelOptions): void {
   if (o.top_k !== null) body.top_k = o.top_k;
 }
 
-export async function prepareCall(rc: RelayContext, client: ClientRequest, requestId: string,
+export async function prepareCall(configured: TargetConfig, rc: RelayContext, client: ClientRequest, requestId: string,
   env: Readonly<Record<string, string | undefined>>): Promise<Prepared> {
-  const configured = rc.target;
   let model = configured.model;
   if (hasTemplates(model)) {
     const t = resolveModel(model, { headers: client.headers, query: client.query, uriCaptures: rc.uriCaptures });
-    if (!t.ok) return { ok: false, status: 400, message: t.message };
+    if (!t.ok) return { ok: false, why: 'client', status: 400, message: t.message };
     model = t.value;
   }
   const routeType = configured.route_type;
   const check = checkRequest(client.body, routeType, model.name, rc.responseStreaming);
-  if (!check.ok) return { ok: false, status: check.status, message: check.message, ...(check.param ? { param: check.param } : {}) };
+  if (!check.ok) return { ok: false, why: 'client', status: check.status, message: check.message, ...(check.param ? { param: check.param } : {}) };
   const modelName = check.model ?? '';
 
   const provider = resolveProvider(model);
-  if (!provider) return { ok: false, status: 500, message: `provider ${model.provider} is not available in this build` };
+  if (!provider) return { ok: false, why: 'translation', status: 500, message: `provider ${model.provider} is not available in this build` };
   if (!provider.routeTypes.includes(routeType)) {
-    return { ok: false, status: 400, message: `no transformer for ${model.provider}://${routeType}` };
+    return { ok: false, why: 'translation', status: 400, message: `no transformer for ${model.provider}://${routeType}` };
   }
 
   const preserve = routeType === 'preserve';
   const embeddings = routeType === 'llm/v1/embeddings';
   const stream = !embeddings && (check.stream || rc.responseStreaming === 'always');
   const body: Record<string, unknown> = preserve ? client.body : { ...client.body };
-  let options: ModelOptions & { input_cost: number | null; output_cost: number | null } = { ...NO_OPTIONS, ...model.options };
+  let options: ModelOptions = { ...NO_OPTIONS, ...model.options };
   if (!preserve) {
     if (!embeddings) {
       applyOptions(body, options);
@@ -99,12 +98,10 @@ export async function prepareCall(rc: RelayContext, client: ClientRequest, reque
     }
     if (modelName !== '') body.model = modelName;
   }
-  // Kong takes the client's own api-version query argument over the configured one (Azure).
-  const apiVersion = client.query.get('api-version');
-  if (model.provider === 'azure' && apiVersion) options = { ...options, azure_api_version: apiVersion };
+  if (provider.optionsFromQuery) options = provider.optionsFromQuery(options, client.query);
   // preserve: Kong sends the client's own path, unless upstream_path (or here upstream_url) says otherwise.
   if (preserve && rc.requestPath !== null && options.upstream_path === null && options.upstream_url === null
-    && !MODEL_PATH_PRESERVE.has(model.provider)) {
+    && provider.preservePath !== 'model') {
     options = { ...options, upstream_path: rc.requestPath };
   }
 
@@ -125,8 +122,8 @@ export async function prepareCall(rc: RelayContext, client: ClientRequest, reque
   try {
     request = await provider.buildRequest(body as unknown as OpenAIRequestBody, ctx);
   } catch (e) {
-    if (e instanceof TranslationError) return { ok: false, status: 400, message: e.message };
-    return { ok: false, status: 500, message: 'LLM request failed before proxying', cause: e };
+    if (e instanceof TranslationError) return { ok: false, why: 'translation', status: 400, message: e.message };
+    return { ok: false, why: 'credential', status: 500, message: 'LLM request failed before proxying', cause: e };
   }
   // The client's other headers go along; the provider's own (content type, version, credential) win.
   request = { ...request, headers: { ...forwardableHeaders(client.headers), ...request.headers } };

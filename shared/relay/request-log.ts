@@ -8,12 +8,35 @@ import type { RelayContext, TargetConfig } from './context';
 import type { AiMetrics } from './metrics';
 import { stderrSink, type LineSink } from '../logging/async-line-sink';
 import { cost, timePerToken, type UsageFigures } from './usage';
+import { getProvider } from '../providers/registry';
+
+/** One attempt on one target (ai-proxy-advanced may make several), as the log line shows it. */
+export interface AttemptRecord {
+  /** The target's index in the plugin's `targets`. */
+  readonly target: number;
+  readonly provider: string;
+  readonly model: string | null;
+  /** Where the call went (Kong's tried_targets fields), when a call was made: never the query (it may hold a key). */
+  readonly host?: string;
+  readonly port?: number;
+  readonly upstream_scheme?: string;
+  readonly upstream_uri?: string;
+  /** The status its answer had or would have had; 0 for an attempt abandoned before its answer. */
+  readonly status: number;
+  /** ms the attempt took. */
+  readonly latency: number;
+  readonly error?: string;
+}
 
 export interface RequestOutcome {
   rc: RelayContext;
   requestId: string;
-  /** The target after templating, when the request got that far. */
+  /** The target that served (after templating), or the first one until a call was prepared. */
   target: TargetConfig;
+  /** ai-proxy-advanced: the index of the target that served (or was last tried). */
+  targetIndex: number | null;
+  /** Every attempt, in order. */
+  attempts: AttemptRecord[];
   /** The model asked for (configured, templated, or the body's), "" if none. */
   requestModel: string;
   responseModel: string | null;
@@ -51,11 +74,7 @@ export function aiProxyFields(o: RequestOutcome): Record<string, unknown> {
     // Kong Enterprise's names (3.12) for what the OSS log lacks.
     request_mode: o.stream ? 'stream' : 'oneshot',
   };
-  if (t.model.provider === 'azure') {
-    meta.azure_instance_id = o2?.azure_instance ?? null;
-    meta.azure_deployment_id = o2?.azure_deployment_id ?? null;
-    meta.azure_api_version = o.ctx.options.azure_api_version ?? o2?.azure_api_version ?? null;
-  }
+  if (o.called) Object.assign(meta, getProvider(t.model.provider).logMeta?.(o.ctx));
   const fields: Record<string, unknown> = {
     meta,
     usage: {
@@ -67,6 +86,8 @@ export function aiProxyFields(o: RequestOutcome): Record<string, unknown> {
       ...(o.firstChunk !== null ? { time_to_first_token: o.firstChunk } : {}),
     },
   };
+  // Kong Enterprise's record of every target tried (3.11), with what became of each attempt.
+  if (o.rc.router) fields.tried_targets = o.attempts.map((a) => ({ ...a }));
   if (t.logging.log_payloads && o.payload) {
     const scrub = (s: string | undefined) => (s === undefined ? s : redactSecrets(s, o.ctx));
     fields.payload = { request: scrub(o.payload.request), response: scrub(o.payload.response) };
@@ -86,7 +107,8 @@ export class RequestLog {
       service_id: o.rc.serviceId,
       plugin: o.rc.plugin,
       plugin_id: o.rc.pluginId,
-      ...(o.rc.targetIndex !== undefined ? { target: o.rc.targetIndex } : {}),
+      ...(o.targetIndex !== null ? { target: o.targetIndex } : {}),
+      ...(o.attempts.length > 1 ? { attempts: o.attempts.length } : {}),
       provider: o.target.model.provider,
       status: o.status,
       stream: o.stream,

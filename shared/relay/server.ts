@@ -82,6 +82,11 @@ export class Relay {
     });
   }
 
+  /** A warning line in the plugin server's log. */
+  warn(message: string): void {
+    this.logger.warn(message);
+  }
+
   /** The relay's port, once it listens. */
   port(): Promise<number> {
     return this.started;

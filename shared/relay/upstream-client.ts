@@ -7,6 +7,7 @@ import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../providers/types';
 import type { ProviderTimeouts } from './context';
+import type { AttemptFailure } from '../balancer/failover-policy';
 
 /** A failure before or while reading the provider's response. */
 export class UpstreamFailure extends Error {
@@ -17,7 +18,22 @@ export class UpstreamFailure extends Error {
   constructor(readonly status: 502 | 504, message: string, readonly code: string, readonly detail: string) {
     super(message);
   }
+
+  /** The failure in nginx's terms (failover_criteria), and whether the provider may have got the request. */
+  get failure(): AttemptFailure {
+    if (this.status === 504) return { kind: 'timeout', sent: !NOT_SENT.has(this.code) };
+    if (this.code.startsWith('HPE_') || this.code === 'UND_ERR_INFO') return { kind: 'invalid_header', sent: true };
+    return { kind: 'error', sent: !NOT_SENT.has(this.code) };
+  }
 }
+
+/**
+ * Failures that happen before the request is written: nothing reached the provider, so it can go to
+ * another target even without `non_idempotent`. A reset is counted as sent: it may come after.
+ */
+const NOT_SENT: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
+  'EADDRNOTAVAIL', 'UND_ERR_CONNECT_TIMEOUT', 'CERT_HAS_EXPIRED', 'DEPTH_ZERO_SELF_SIGNED_CERT', 'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID', 'SELF_SIGNED_CERT_IN_CHAIN']);
 
 export interface UpstreamResponse {
   status: number;
@@ -43,8 +59,11 @@ function host(url: string): string {
 /** A transport error as the client sees it: 504 past a timeout, 502 otherwise. */
 export function upstreamFailure(e: unknown, url: string, provider: string): UpstreamFailure {
   if (e instanceof UpstreamFailure) return e;
-  const err = e as { code?: string; cause?: { code?: string }; message?: string };
-  const code = err.code ?? err.cause?.code ?? 'UNKNOWN';
+  const err = e as { code?: unknown; name?: unknown; cause?: { code?: unknown }; message?: string };
+  // An abandoned call (the client went away, a hedge lost): a DOMException's code is a number.
+  const aborted = err.name === 'AbortError' || err.code === 'UND_ERR_ABORTED';
+  const raw = aborted ? 'ABORTED' : err.code ?? err.cause?.code;
+  const code = typeof raw === 'string' ? raw : 'UNKNOWN';
   const detail = `${host(url)}: ${code}`;
   if (TIMEOUT_CODES.has(code)) {
     const what = code === 'UND_ERR_CONNECT_TIMEOUT' ? 'connecting' : code === 'UND_ERR_BODY_TIMEOUT' ? 'reading its answer' : 'waiting for its answer';

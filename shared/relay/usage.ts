@@ -4,7 +4,8 @@
 // time_per_token = llm_latency / completion_tokens (0 without completion tokens). Where the provider
 // reports no count, the count is estimated (about 4 characters a token) and marked as estimated:
 // never a 0 that only means "unknown".
-import type { Usage } from '../openai/types';
+import type { OpenAIResponseBody, Usage } from '../openai/types';
+import { isObject } from '../providers/json';
 
 export interface UsageFigures {
   prompt_tokens: number;
@@ -73,4 +74,19 @@ export function cost(u: UsageFigures, inputCost: number | null, outputCost: numb
 
 export function timePerToken(llmLatency: number, completionTokens: number): number {
   return completionTokens > 0 ? llmLatency / completionTokens : 0;
+}
+
+/** Characters of answer text in a (non-streamed) response: message or completion text, tool calls. */
+export function completionChars(out: OpenAIResponseBody): number {
+  const choices = (out as { choices?: unknown }).choices;
+  if (!Array.isArray(choices)) return 0;
+  let n = 0;
+  for (const c of choices) {
+    if (!isObject(c)) continue;
+    if (typeof c.text === 'string') n += c.text.length;
+    const m = isObject(c.message) ? c.message : undefined;
+    if (typeof m?.content === 'string') n += m.content.length;
+    if (m && Array.isArray(m.tool_calls)) n += JSON.stringify(m.tool_calls).length;
+  }
+  return n;
 }

@@ -57,6 +57,26 @@ export function fakeReply(prompt: string): string {
   return `This is a fake LLM (development only) answering: ${p || '(empty prompt)'}`;
 }
 
+export const FAKE_EMBEDDING_DIMENSIONS = 64;
+
+/**
+ * Not a real model: the text's letter trigrams hashed into `dimensions` buckets, normalised. Texts that
+ * share words (or word stems) point the same way, which is all semantic routing tests need.
+ */
+export function fakeEmbedding(text: string, dimensions: number): number[] {
+  const v = new Array<number>(dimensions).fill(0);
+  for (const word of text.toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 2)) {
+    const padded = ` ${word} `;
+    for (let i = 0; i + 3 <= padded.length; i++) {
+      let h = 2166136261;
+      for (const c of padded.slice(i, i + 3)) h = Math.imul(h ^ c.charCodeAt(0), 16777619);
+      v[(h >>> 0) % dimensions]! += 1;
+    }
+  }
+  const norm = Math.sqrt(v.reduce((n, x) => n + x * x, 0)) || 1;
+  return v.map((x) => Number((x / norm).toFixed(6)));
+}
+
 function split(text: string, n: number): string[] {
   const size = Math.max(1, Math.ceil(text.length / n));
   const out: string[] = [];
@@ -170,10 +190,8 @@ export class FakeOpenAI {
     }
     if (path?.endsWith('/embeddings')) {
       const inputs = Array.isArray(body.input) ? body.input : [body.input];
-      const data = inputs.map((input, index) => ({
-        object: 'embedding', index,
-        embedding: Array.from({ length: 8 }, (_, i) => Number(Math.sin(String(input).length + i).toFixed(6))),
-      }));
+      const dimensions = typeof body.dimensions === 'number' && body.dimensions > 0 ? body.dimensions : FAKE_EMBEDDING_DIMENSIONS;
+      const data = inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(String(input), dimensions) }));
       const tokens = inputs.reduce((n: number, x) => n + words(String(x)), 0);
       this.json(res, { object: 'list', data, model, usage: { prompt_tokens: tokens, total_tokens: tokens } });
       return;

@@ -2,22 +2,12 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { encodeAwsEvent } from '../../shared/providers/framing';
-import type { ModelOptions, ProviderAuth, ProviderName, TargetContext } from '../../shared/providers/types';
+import { NO_AUTH, NO_OPTIONS, type ModelOptions, type ProviderAuth, type ProviderName, type TargetContext } from '../../shared/providers/types';
 import type { OpenAIRequestBody, RouteType } from '../../shared/openai/types';
 
 export const PROVIDER_FIXTURES = resolve(__dirname, '../../../spec/fixtures/providers');
 
-export const NO_OPTIONS: ModelOptions = {
-  max_tokens: null, temperature: null, top_p: null, top_k: null, anthropic_version: null, azure_instance: null,
-  azure_api_version: null, azure_deployment_id: null, llama2_format: null, mistral_format: null, upstream_url: null,
-  upstream_path: null, gemini: null, bedrock: null, huggingface: null,
-};
-
-export const NO_AUTH: ProviderAuth = {
-  header_name: null, header_value: null, param_name: null, param_value: null, param_location: null,
-  gcp_use_service_account: false, gcp_service_account_json: null, aws_access_key_id: null, aws_secret_access_key: null,
-  allow_override: false,
-};
+export { NO_AUTH, NO_OPTIONS };
 
 export interface CaseInput {
   route_type: RouteType;
