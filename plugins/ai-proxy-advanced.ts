@@ -100,8 +100,12 @@ class AiProxyAdvanced {
   async access(kong: KongPDK): Promise<void> {
     const startedAt = Date.now();
     const service = await this.service.get(kong);
-    await kong.service.setTimeouts(...this.kongTimeouts);
-    await this.handoff.handOff(kong, { serviceId: service.id, startedAt, timeouts: this.attemptTimeouts });
+    // Kong's timeouts to the relay must cover every attempt; a Service that already allows that long
+    // needs no change (a round trip saved).
+    const [connect, write, read] = this.kongTimeouts;
+    const t = service.kongTimeouts;
+    if (t.connect < connect || t.write < write || t.read < read) await kong.service.setTimeouts(connect, write, read);
+    await this.handoff.handOff(kong, { service, startedAt, timeouts: this.attemptTimeouts });
   }
 }
 

@@ -45,7 +45,7 @@ class AiProxy {
   async access(kong: KongPDK): Promise<void> {
     const startedAt = Date.now();
     const service = await this.service.get(kong);
-    await this.handoff.handOff(kong, { serviceId: service.id, startedAt, timeouts: service.timeouts });
+    await this.handoff.handOff(kong, { service, startedAt, timeouts: service.timeouts });
   }
 }
 

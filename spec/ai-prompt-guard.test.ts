@@ -72,6 +72,19 @@ test('patterns RE2 cannot run as PCRE would are refused, naming the pattern', ()
   assert.doesNotThrow(() => new PatternSet(['\\x{200B}', '\\\\xE2', '(?i)abc', '\\p{Han}'], 'config.deny_patterns'));
 });
 
+test('a set of patterns says what each pattern alone would: inline flags, anchors and alternations stay inside their pattern', () => {
+  const set = new PatternSet(['(?i)abc', 'XYZ', '^start', 'end$', 'one|two', '(?s)a.b'], 'config.allow_patterns');
+  const alone = set.sources.map((p) => new PatternSet([p], 'config.allow_patterns'));
+  const texts = ['ABC', 'xyz', 'XYZ', 'the start', 'start here', 'the end', 'end of it', 'twofold', 'a\nb', 'nothing at all', ''];
+  for (const t of texts) {
+    const expected = alone.findIndex((p) => p.matchesAny([t]));
+    assert.equal(set.firstMatch([t]), expected, `firstMatch of ${JSON.stringify(t)}`);
+    assert.equal(set.matchesAny([t]), expected !== -1, `matchesAny of ${JSON.stringify(t)}`);
+  }
+  assert.equal(set.matchesAny(['xyz', 'nothing']), false, "the first pattern's (?i) does not reach the second");
+  assert.equal(set.matchesAny(['nothing', 'the end']), true, 'any of the texts');
+});
+
 let fake: FakeOpenAI;
 let t: TestGateway;
 before(async () => {

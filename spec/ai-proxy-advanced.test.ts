@@ -10,7 +10,7 @@ import { resolve } from 'node:path';
 import { FakeOpenAI } from './fakes/fake-openai';
 import { ScriptedProvider, chunk, sleep, type Script } from './fakes/scripted-provider';
 import { PROVIDER_FIXTURES, sseDataValues } from './support/provider-case';
-import { lineFor } from './support/relay-log';
+import { lineFor, waitFor } from './support/relay-log';
 import { postJson, startTestGateway, type TestGateway } from './support/test-gateway';
 
 const KEY = 'sk-advanced-test-0123456789';
@@ -411,7 +411,7 @@ test('semantic routing: identical descriptions are a fallback group; a failing e
       const r = await postJson(`${t2.url}/b`, chat());
       assert.equal(r.status, 200, r.text);
       assert.equal(r.headers.get('x-kong-llm-model'), 'openai/general');
-      assert.ok(t2.gw.serverOutput().some((l) => /semantic routing failed, the request goes to the CATCHALL target/.test(l.line)));
+      await waitFor(() => t2.gw.serverOutput().find((l) => /semantic routing failed, the request goes to the CATCHALL target/.test(l.line)), 'the warning');
     } finally {
       await t2.close();
     }

@@ -4,7 +4,8 @@
 // templating, allow_override, gzip, preserve, and the PDK round trips each request costs.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { gunzipSync } from 'node:zlib';
+import { randomBytes } from 'node:crypto';
+import { brotliCompressSync, deflateSync, gunzipSync, gzipSync } from 'node:zlib';
 import { request as httpRequest } from 'node:http';
 import { createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { ScriptedProvider, chunk, sleep } from './fakes/scripted-provider';
@@ -12,6 +13,7 @@ import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from 
 import { sseDataValues } from './support/provider-case';
 import { lineFor, relayLines, waitFor } from './support/relay-log';
 import { parseDeclarativeConfig } from './harness/declarative-config';
+import { GZIP_MIN_BYTES, GZIP_SYNC_MAX_BYTES } from '../shared/relay/respond';
 
 const KEY = 'sk-config-secret-0123456789abcdef';
 const CLIENT_KEY = 'sk-client-secret-fedcba9876543210';
@@ -473,16 +475,19 @@ test("allow_override: the client's key in the configured header wins only when a
   }
 });
 
-test('gzip for clients that accept it (Kong does); config options override the request; unknown fields kept', async () => {
+test('gzip for clients that accept it, for answers worth it; config options override the request; unknown fields kept', async () => {
   provider.script = (r, res) => {
     res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'a=b' });
-    res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'scripted-1', choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(r.body) }, finish_reason: 'stop' }] }));
+    // Padded past GZIP_MIN_BYTES: a short answer is not worth compressing and goes plain.
+    // A long one is gzipped on the thread pool rather than on the event loop.
+    const pad = r.headers['x-short'] ? '' : ' '.repeat(r.headers['x-long'] ? 4 * GZIP_SYNC_MAX_BYTES : GZIP_MIN_BYTES);
+    res.end(JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'scripted-1', choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(r.body) + pad }, finish_reason: 'stop' }] }));
   };
   const t = await gateway([aiProxy({}, { max_tokens: 1024, top_p: 0.5 })]);
   try {
     const port = Number(new URL(t.url).port);
-    const raw = await new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
-      const req = httpRequest({ host: '127.0.0.1', port, path: '/t', method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip' } }, (res) => {
+    const post = (extra: Record<string, string> = {}) => new Promise<{ headers: Record<string, unknown>; body: Buffer }>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port, path: '/t', method: 'POST', headers: { 'content-type': 'application/json', 'accept-encoding': 'gzip', ...extra } }, (res) => {
         const parts: Buffer[] = [];
         res.on('data', (d: Buffer) => parts.push(d));
         res.on('end', () => resolve({ headers: res.headers, body: Buffer.concat(parts) }));
@@ -490,12 +495,63 @@ test('gzip for clients that accept it (Kong does); config options override the r
       req.on('error', reject);
       req.end(JSON.stringify(chat({ max_tokens: 256, temperature: 0.1, top_p: 0.2, seed: 7 })));
     });
+    const short = await post({ 'x-short': '1' });
+    assert.equal(short.headers['content-encoding'], undefined, 'a short answer goes plain');
+    assert.ok(JSON.parse(short.body.toString()));
+    const raw = await post();
     assert.equal(raw.headers['content-encoding'], 'gzip');
+    assert.equal(raw.headers.vary, 'Accept-Encoding');
     assert.equal(raw.headers['set-cookie'], undefined);
     const out = JSON.parse(gunzipSync(raw.body).toString()) as { choices: Array<{ message: { content: string } }> };
     const sent = JSON.parse(out.choices[0]!.message.content) as Record<string, unknown>;
     assert.deepEqual([sent.max_tokens, sent.temperature, sent.top_p, sent.seed, sent.stream], [1024, 0.1, 0.5, 7, false],
       "Kong's precedence: the config's max_tokens and top_p, the request's temperature, unknown fields kept, stream explicit");
+    const long = await post({ 'x-long': '1' });
+    assert.equal(long.headers['content-encoding'], 'gzip');
+    assert.equal(Number(long.headers['content-length']), long.body.length);
+    const longOut = JSON.parse(gunzipSync(long.body).toString()) as { choices: Array<{ message: { content: string } }> };
+    assert.ok(longOut.choices[0]!.message.content.endsWith(' '.repeat(4 * GZIP_SYNC_MAX_BYTES)));
+  } finally {
+    await t.close();
+  }
+});
+
+test('compressed provider answers: asked for gzip, inflated whatever their size or encoding; one that inflates past the limit is a 502', async () => {
+  const answer = (content: string) => JSON.stringify({ id: 'x', object: 'chat.completion', created: 1, model: 'scripted-1', choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: 'stop' }] });
+  // Random text does not compress: well past the size inflated on the event loop.
+  const big = randomBytes(150 * 1024).toString('base64');
+  const bodies: Record<string, () => [string, Buffer]> = {
+    small: () => ['gzip', gzipSync(answer('small one'))],
+    deflate: () => ['deflate', deflateSync(answer('deflated'))],
+    br: () => ['br', brotliCompressSync(answer('brotli'))],
+    big: () => ['gzip', gzipSync(answer(big))],
+    // 2 MB of spaces in a 2 KB gzip: over what is inflated on the event loop, under the limit.
+    spaces: () => ['gzip', gzipSync(answer(' '.repeat(2 * 1024 * 1024)))],
+    // 100 MB of zeros in about 100 KB: more than any answer may be.
+    bomb: () => ['gzip', gzipSync(Buffer.alloc(100 * 1024 * 1024))],
+  };
+  provider.script = (r, res) => {
+    const [encoding, bytes] = bodies[String(r.headers['x-case'])]!();
+    res.writeHead(200, { 'content-type': 'application/json', 'content-encoding': encoding, 'content-length': bytes.length });
+    res.end(bytes);
+  };
+  const t = await gateway([aiProxy()]);
+  try {
+    const content = async (c: string) => {
+      const r = await postJson(`${t.url}/t`, chat(), { 'x-case': c });
+      assert.equal(r.status, 200, `${c}: ${r.text.slice(0, 200)}`);
+      return (r.json as { choices: Array<{ message: { content: string } }> }).choices[0]!.message.content;
+    };
+    assert.equal(await content('small'), 'small one');
+    assert.match(String(provider.received.at(-1)!.headers['accept-encoding']), /gzip/);
+    assert.equal(await content('deflate'), 'deflated');
+    assert.equal(await content('br'), 'brotli');
+    assert.equal(await content('big'), big);
+    assert.equal((await content('spaces')).length, 2 * 1024 * 1024);
+    const bomb = await postJson(`${t.url}/t`, chat(), { 'x-case': 'bomb' });
+    assert.equal(bomb.status, 502);
+    assert.match((bomb.json as { error: { message: string } }).error.message, /response is over \d+ bytes/);
+    assert.equal(await content('small'), 'small one', 'still answering');
   } finally {
     await t.close();
   }
@@ -516,19 +572,24 @@ test('preserve: the client path and body go to the provider as they are, the ans
   }
 });
 
-test('PDK round trips per request: 3, a 4th for the log serializer, one more only for uri-capture templates', async () => {
+test('PDK round trips per request: set_target and set_path, set_scheme only for a non-http Service, one more each for the log serializer and uri-capture templates; none for the target at the relay\'s fixed address', async () => {
   provider.script = provider.answer('x');
-  const cases: Array<[string, unknown, string[], number]> = [
-    ['no statistics', aiProxy({ logging: { log_statistics: false } }), ['/t'], 3],
-    ['statistics', aiProxy(), ['/t'], 4],
-    ['uri captures', aiProxy({ model: { name: '$(uri_captures.m)' } }), ['~/t/(?<m>[a-z-]+)$'], 5],
+  const relayPort = await freePort();
+  const cases: Array<[string, unknown, GatewayOpts, number]> = [
+    ['no statistics', aiProxy({ logging: { log_statistics: false } }), {}, 2],
+    ['statistics', aiProxy(), {}, 3],
+    ['an https Service', aiProxy(), { service: { url: 'https://127.0.0.1:9' } }, 4],
+    ['uri captures', aiProxy({ model: { name: '$(uri_captures.m)' } }), { paths: ['~/t/(?<m>[a-z-]+)$'] }, 4],
+    // The operator points the Service at the relay's fixed address: set_target drops out.
+    ['fixed relay address', aiProxy(), { service: { url: `http://127.0.0.1:${relayPort}` }, env: { AI_GATEWAY_RELAY_LISTEN: `127.0.0.1:${relayPort}` } }, 2],
   ];
-  for (const [name, plugin, paths, expected] of cases) {
-    const t = await gateway([plugin], { paths });
+  for (const [name, plugin, opts, expected] of cases) {
+    const t = await gateway([plugin], opts);
     try {
       const url = `${t.url}${name === 'uri captures' ? '/t/scripted-one' : '/t'}`;
-      // First requests: one instance per worker reads its Service timeouts once.
+      // First requests: one instance per worker reads its Service once (and the relay starts).
       for (let i = 0; i < 4; i++) await postJson(url, chat());
+      if (opts.env) await waitFor(() => t.gw.serverOutput().find((l) => l.line.includes(`also listening on http://127.0.0.1:${relayPort}`)), 'the fixed address');
       const before = t.gw.runner.stats.get('ai-proxy')!.pdkCalls;
       const n = 10;
       for (let i = 0; i < n; i++) assert.equal((await postJson(url, chat())).status, 200);
@@ -538,6 +599,23 @@ test('PDK round trips per request: 3, a 4th for the log serializer, one more onl
     } finally {
       await t.close();
     }
+  }
+});
+
+test('the relay at its fixed address refuses what it did not issue: a skipped plugin still fails closed', async () => {
+  provider.script = provider.answer('x');
+  const relayPort = await freePort();
+  const t = await gateway([aiProxy()], { service: { url: `http://127.0.0.1:${relayPort}` }, env: { AI_GATEWAY_RELAY_LISTEN: `127.0.0.1:${relayPort}` } });
+  try {
+    assert.equal((await postJson(`${t.url}/t`, chat())).status, 200, 'the first request starts the relay');
+    await waitFor(() => t.gw.serverOutput().find((l) => l.line.includes(`also listening on http://127.0.0.1:${relayPort}`)), 'the fixed address');
+    const n = provider.received.length;
+    // What Kong sends to the Service when it skips the plugin: the client's own path.
+    const direct = await postJson(`http://127.0.0.1:${relayPort}/t`, chat());
+    assert.equal(direct.status, 404);
+    assert.equal(provider.received.length, n);
+  } finally {
+    await t.close();
   }
 });
 

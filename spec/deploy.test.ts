@@ -365,6 +365,10 @@ test('docker-compose.yml: Kong from kong/Dockerfile, DB-less on kong/kong.yaml, 
   // The AWS / GCP variables compose passes are among those the entry point hands to the plugin server.
   const passList = /AI_PLUGINS_DEFAULT_PASS_ENV="([^"]*)"/.exec(readFileSync(LAYOUT, 'utf8'))![1]!.split(/\s+/);
   for (const v of Object.keys(env).filter((k) => /^(AWS|GCP)_/.test(k))) assert.ok(passList.includes(v), `${v} reaches the plugin server`);
+  // So does every address setting the relay reads, in each plugin's own form too.
+  const settings = [...readFileSync(join(ROOT, 'shared/relay/server.ts'), 'utf8').matchAll(/addressSetting\(env, '([A-Z_]+)'/g)].map((m) => m[1]!);
+  assert.deepEqual(settings, ['AI_GATEWAY_METRICS_LISTEN', 'AI_GATEWAY_RELAY_LISTEN']);
+  for (const v of settings.flatMap((n) => [n, `${n}_AI_PROXY`, `${n}_AI_PROXY_ADVANCED`])) assert.ok(passList.includes(v), `${v} reaches the plugin server`);
 });
 
 test('kong/Dockerfile: pinned Kong 3.9 and Node 22 images, our entry point, nothing fetched after the build stages', () => {

@@ -5,9 +5,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import { createServer as createNetServer } from 'node:net';
 import { ScriptedProvider, chunk } from './fakes/scripted-provider';
 import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
 import { parseDeclarativeConfig } from './harness/declarative-config';
+import { waitFor } from './support/relay-log';
 
 const KEY = 'sk-reload-test-0123456789';
 let provider: ScriptedProvider;
@@ -90,6 +92,29 @@ test('kong reload: a stream in flight on the old generation runs to its end whil
     assert.ok(t.gw.serverOutput().some((l) => /draining: .*relayed requests/.test(l.line)), 'the old ai-proxy server waited for the stream');
   } finally {
     provider.script = provider.answer('hi');
+    await t.close();
+  }
+});
+
+test('kong reload with the relay at a fixed address: the new generation uses set_target until the old one lets the address go', async () => {
+  const relayPort = await new Promise<number>((resolve) => {
+    const srv = createNetServer();
+    srv.listen(0, '127.0.0.1', () => { const p = (srv.address() as { port: number }).port; srv.close(() => resolve(p)); });
+  });
+  const config = deck() as { services: Array<Record<string, unknown>> };
+  config.services[0]!.url = `http://127.0.0.1:${relayPort}`;
+  const t = await startTestGateway({ config, layout: { env: { AI_GATEWAY_RELAY_LISTEN_AI_PROXY: `127.0.0.1:${relayPort}` } } });
+  try {
+    assert.deepEqual(await statuses(t, 2), [200, 200]);
+    const bound = () => t.gw.serverOutput().filter((l) => l.line.includes(`also listening on http://127.0.0.1:${relayPort}`)).map((l) => l.pid);
+    await waitFor(() => (bound().length === 1 ? true : undefined), 'the first generation on the fixed address');
+    await t.gw.reload();
+    assert.deepEqual(await statuses(t, 4), [200, 200, 200, 200], 'while the old generation still holds the address');
+    await t.gw.reloadSettled();
+    assert.deepEqual(await statuses(t, 4), [200, 200, 200, 200]);
+    await waitFor(() => (bound().length === 2 ? true : undefined), 'the new generation takes the address over', 5000);
+    assert.deepEqual(await statuses(t, 4), [200, 200, 200, 200], 'and serves there');
+  } finally {
     await t.close();
   }
 });

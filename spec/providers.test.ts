@@ -104,3 +104,24 @@ for (const c of cases) {
     });
   }
 }
+
+test('openai stream: an event that needs no change passes byte for byte; one that does is serialised again, on one line', () => {
+  const base = cases.find((c) => c.provider === 'openai' && c.stream() !== undefined);
+  assert.ok(base, 'an openai stream fixture');
+  // The provider's own spacing and key order, and a usage: null the client did not ask for.
+  const asSent = '{"id": "c1", "object": "chat.completion.chunk", "created": 1, "model": "m", "choices": [{"index": 0, "delta": {"content": "\\u00e9t\\u00e9"}, "finish_reason": null}]}';
+  const withUsage = '{"id":"c1","object":"chat.completion.chunk","created":1,"model":"m","choices":[{"index":0,"delta":{"content":"b"},"finish_reason":null}],"usage":null}';
+  const multiLine = 'data: {"id":"c1","object":"chat.completion.chunk",\ndata: "created":1,"model":"m","choices":[{"index":0,"delta":{"content":"c"},"finish_reason":"stop"}]}\n\n';
+  const upstream = Buffer.from(`data: ${asSent}\n\ndata: ${withUsage}\n\n${multiLine}data: [DONE]\n\n`);
+  for (const includeUsage of [false, true]) {
+    const pipeline: StreamPipeline = new StreamPipeline(provider(base), { ...base.ctx, includeUsage });
+    const text: string = pipeline.write(upstream) + pipeline.end();
+    const lines: string[] = text.split('\n\n').filter((l) => l !== '');
+    assert.equal(lines[0], `data: ${asSent}`, 'untouched');
+    if (includeUsage) assert.equal(lines[1], `data: ${withUsage}`, 'the client asked for usage: untouched');
+    else assert.deepEqual(JSON.parse(lines[1]!.slice(6)), { id: 'c1', object: 'chat.completion.chunk', created: 1, model: 'm', choices: [{ index: 0, delta: { content: 'b' }, finish_reason: null }] });
+    assert.ok(!lines[2]!.includes('\n'), 'one data line');
+    assert.equal((JSON.parse(lines[2]!.slice(6)) as { choices: Array<{ delta: { content: string } }> }).choices[0]!.delta.content, 'c');
+    assert.equal(lines.at(-1), 'data: [DONE]');
+  }
+});

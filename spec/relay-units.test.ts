@@ -135,6 +135,36 @@ test('tokens: one use each, unguessable, gone after their TTL', async () => {
   assert.equal(store.size, 10, 'bounded');
 });
 
+test('tokens: the cost of an operation does not grow with capacity (nothing sized by max, bounded sweeps)', () => {
+  const ctx = rc(target());
+  // Nothing is allocated for capacity: a thousand stores with room for 10^9 tokens each, emptied and
+  // refilled as at concurrency 1 (the case where a capacity-sized clear once ran on every request).
+  globalThis.gc?.();
+  const before = process.memoryUsage().heapUsed;
+  const stores: TokenStore[] = [];
+  for (let i = 0; i < 1000; i++) {
+    const s = new TokenStore({ ttlMs: 60_000, max: 1e9 });
+    for (let j = 0; j < 20; j++) assert.equal(s.take(s.issue(ctx)), ctx);
+    stores.push(s);
+  }
+  const grown = process.memoryUsage().heapUsed - before;
+  assert.ok(grown < 16 * 1024 * 1024, `1000 huge-capacity stores cost ${grown} bytes`);
+  assert.ok(stores.every((s) => s.size === 0));
+
+  // One issue() drops only a few expired tokens, however many there are: no scan of the store.
+  let clock = 0;
+  const store = new TokenStore({ ttlMs: 10, max: 1e9, now: () => clock });
+  for (let i = 0; i < 10_000; i++) store.issue(ctx);
+  clock = 100;
+  store.issue(ctx);
+  assert.ok(store.size > 9_990 && store.size <= 10_000, `one issue swept ${10_001 - store.size} tokens`);
+  for (let i = 0; i < 5_000; i++) store.issue(ctx);
+  assert.equal(store.size, 5_001, 'a steady issue rate drains the expired ones (a few per issue)');
+  assert.equal(store.live, 5_001);
+  clock = 200;
+  assert.equal(store.live, 0, 'live counts only unexpired tokens');
+});
+
 test("metrics: Kong's names, labels in Kong's order, buckets, feeding rules, escaping, bounded series", () => {
   const m = new AiMetrics();
   m.observe({ provider: 'openai', requestModel: 'gpt-3.5-turbo', workspace: 'default', llmLatency: 1200, promptTokens: 25, completionTokens: 12,

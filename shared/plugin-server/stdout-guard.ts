@@ -1,9 +1,10 @@
 // Keeps stdout clean. Kong parses the stdout of `--dump-all-plugins` as JSON during startup, so anything
 // else printed there (a plugin's console.log at load time, a library's banner) breaks Kong's startup
 // (reference §1.2, §5.11). Once installed, every write to process.stdout (console.log/info/dir
-// included) goes to stderr instead, as log lines `<time> [info] (stdout) <text>`; only
-// writeToRealStdout() reaches the real stdout.
+// included) goes to stderr instead, as log lines `<time> [info] (stdout) <text>`, through the same
+// non-blocking sink as every log line; only writeToRealStdout() reaches the real stdout.
 import { formatLine } from './logger';
+import { stderrSink } from '../logging/async-line-sink';
 
 type StdoutWrite = typeof process.stdout.write;
 type WriteCallback = (err?: Error | null) => void;
@@ -22,7 +23,9 @@ export function installStdoutGuard(): void {
     const cb = typeof encodingOrCallback === 'function' ? encodingOrCallback : callback;
     const text = typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
     const lines = text.replace(/\r?\n$/, '').split(/\r?\n/).map((l) => formatLine('info', ['(stdout)', l]));
-    return cb ? process.stderr.write(lines.join(''), cb) : process.stderr.write(lines.join(''));
+    stderrSink.write(lines.join(''));
+    if (cb) queueMicrotask(() => cb());
+    return true;
   };
   process.stdout.write = toStderr as StdoutWrite;
   // A closed pipe on either stream must not become an uncaught exception.

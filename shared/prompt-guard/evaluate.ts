@@ -19,6 +19,6 @@ export function verdict(body: Record<string, unknown>, rules: GuardRules): strin
   const denyTexts = [kong, ...text.texts.more.map(prep)];
   const denied = rules.deny.firstMatch(denyTexts);
   if (denied !== -1) return `prompt pattern is blocked: deny_patterns[${denied}]`;
-  if (rules.allow.size > 0 && rules.allow.firstMatch([kong]) === -1) return "prompt doesn't match any allowed pattern";
+  if (rules.allow.size > 0 && !rules.allow.matchesAny([kong])) return "prompt doesn't match any allowed pattern";
   return undefined;
 }

@@ -14,6 +14,11 @@ export class PatternSet {
   private readonly compiled: RE2JS[];
   /** All patterns in one automaton: one pass over a text finds which of them match. */
   private readonly set: RE2Set | undefined;
+  /**
+   * All patterns as one alternation: whether any matches, stopping at the first match (a set has to
+   * read the whole text to say which match; an allowed prompt usually matches near its start).
+   */
+  private readonly any: RE2JS | undefined;
 
   constructor(readonly sources: readonly string[], field: string) {
     this.compiled = sources.map((p, i) => {
@@ -31,7 +36,16 @@ export class PatternSet {
       for (const p of sources) set.add(p);
       set.compile();
       this.set = set;
+      this.any = RE2JS.compile(sources.map((p) => `(?:${p})`).join('|'));
     }
+  }
+
+  /** Whether any pattern is found anywhere in any of the texts. */
+  matchesAny(texts: readonly string[]): boolean {
+    const any = this.any;
+    if (any === undefined) return this.firstMatch(texts) !== -1;
+    for (const t of new Set(texts)) if (any.test(t)) return true;
+    return false;
   }
 
   get size(): number {

@@ -63,13 +63,13 @@ export function azureUrl(ctx: TargetContext): string {
 function azureStreamTranslator(ctx: TargetContext): StreamTranslator {
   let promptFilter: { key: string; value: unknown } | undefined;
   let emitted = false;
-  const inner = openaiStreamTranslator(ctx, (v) => {
+  const inner = openaiStreamTranslator(ctx, { inspect: (v) => {
     if (emitted) return;
     // `prompt_annotations` is the name older api-versions used.
     for (const key of ['prompt_filter_results', 'prompt_annotations']) {
       if (v[key] !== undefined) promptFilter = { key, value: v[key] };
     }
-  });
+  } });
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       const chunks = inner.push(ev);

@@ -139,14 +139,14 @@ function parseMistralResponse(body: unknown, ctx: TargetContext) {
  */
 function mistralStreamTranslator(ctx: TargetContext): StreamTranslator {
   const calls = new Map<number, number>();
-  const inner = openaiStreamTranslator(ctx, (v) => {
+  const inner = openaiStreamTranslator(ctx, { inspect: (v) => {
     // An `{"error": ...}` event, or Mistral's own error shape (`{"object": "error", "message", ...}`,
     // no `error` key): read as Mistral's non-stream errors are.
     if (v.error !== undefined || v.object === 'error' || (v.message !== undefined && v.choices === undefined)) {
       const status = typeof v.raw_status_code === 'number' ? v.raw_status_code : 500;
       throw new ProviderStreamError(parseMistralError(status, v, ctx));
     }
-  });
+  } });
   return {
     push(ev: UpstreamEvent): StreamChunk[] {
       const chunks = inner.push(ev);

@@ -8,8 +8,8 @@ import { applyConfiguredAuth } from './auth';
 import { parseOpenAIStyleError } from './errors';
 import { resolveUrl } from './upstream';
 import {
-  ProviderStreamError, TranslationError, type Provider, type StreamChunk, type StreamTranslator, type TargetContext,
-  type UpstreamEvent, type UpstreamRequest,
+  ProviderStreamError, TranslationError, VERBATIM, type Provider, type StreamChunk, type StreamTranslator, type TargetContext,
+  type UpstreamEvent, type UpstreamRequest, type VerbatimChunk,
 } from './types';
 import { eventJson, isObject, type Json } from './json';
 import { openaiUsage } from './native-usage';
@@ -61,14 +61,22 @@ function usageOf(v: unknown): Usage | undefined {
     total_tokens: typeof v.total_tokens === 'number' ? v.total_tokens : v.prompt_tokens + completion } as Usage;
 }
 
+export interface OpenAIStreamOptions {
+  /** Sees every JSON event first (OpenAI-format providers read their own extra fields there, or throw their own errors). */
+  inspect?: (event: Json) => void;
+  /**
+   * The caller does not change the chunks: an event that needs no change is passed on as the provider's
+   * own text (VERBATIM), not serialised again.
+   */
+  verbatim?: boolean;
+}
+
 /**
- * An OpenAI-format SSE stream: chunks pass through (re-serialised), the usage-only chunk is captured
- * for the pipeline, `usage: null` fields dropped when the client did not ask for usage, `[DONE]` marks
- * the normal end, an `{"error": ...}` payload becomes a ProviderStreamError. `inspect` sees every JSON
- * event first (OpenAI-format providers read their own extra fields there, or throw their own errors),
- * so no event is parsed twice.
+ * An OpenAI-format SSE stream: chunks pass through, the usage-only chunk is captured for the pipeline,
+ * `usage` fields dropped when the client did not ask for usage, `[DONE]` marks the normal end, an
+ * `{"error": ...}` payload becomes a ProviderStreamError. No event is parsed twice.
  */
-export function openaiStreamTranslator(ctx: TargetContext, inspect?: (event: Json) => void): StreamTranslator {
+export function openaiStreamTranslator(ctx: TargetContext, o: OpenAIStreamOptions = {}): StreamTranslator {
   let usage: Usage | undefined;
   let done = false;
   let sawChunk = false;
@@ -77,7 +85,7 @@ export function openaiStreamTranslator(ctx: TargetContext, inspect?: (event: Jso
       if (ev.data === '[DONE]') { done = true; return []; }
       const v = eventJson(ev.data, ctx.provider);
       if (!isObject(v)) return [];
-      inspect?.(v);
+      o.inspect?.(v);
       if (v.error !== undefined || ev.event === 'error') {
         throw new ProviderStreamError(parseOpenAIStyleError(500, v, ctx));
       }
@@ -85,6 +93,12 @@ export function openaiStreamTranslator(ctx: TargetContext, inspect?: (event: Jso
       if (u) usage = u;
       if (!Array.isArray(v.choices) || v.choices.length === 0) return [];
       sawChunk = true;
+      const unchanged = ctx.includeUsage || v.usage === undefined;
+      if (o.verbatim && unchanged && ev.data.indexOf('\n') === -1 && ev.data.indexOf('\r') === -1) {
+        const chunk = v as unknown as VerbatimChunk;
+        chunk[VERBATIM] = ev.data;
+        return [chunk];
+      }
       const chunk = { ...v } as unknown as ChatCompletionChunk;
       if (!ctx.includeUsage) delete (chunk as { usage?: unknown }).usage;
       return [chunk];
@@ -111,7 +125,7 @@ export const openaiProvider: Provider = {
     return applyConfiguredAuth(jsonRequest(url, openaiBody(body, ctx)), ctx);
   },
   parseResponse: parseOpenAIResponse,
-  streamTranslator: (ctx) => openaiStreamTranslator(ctx),
+  streamTranslator: (ctx) => openaiStreamTranslator(ctx, { verbatim: true }),
   parseError: parseOpenAIStyleError,
   nativeUsage: openaiUsage,
 };

@@ -7,7 +7,8 @@ import { openAIError, type OpenAIErrorBody } from '../openai/errors';
 import { redactSecrets } from './auth';
 import { createFrameDecoder, type FrameDecoder } from './framing';
 import {
-  ProviderStreamError, type Provider, type StreamChunk, type StreamTranslator, type TargetContext, type UpstreamEvent,
+  ProviderStreamError, VERBATIM, type Provider, type StreamChunk, type StreamTranslator, type TargetContext, type UpstreamEvent,
+  type VerbatimChunk,
 } from './types';
 
 const DONE = 'data: [DONE]\n\n';
@@ -114,7 +115,8 @@ export class StreamPipeline {
     for (const c of chunks) {
       this.last = { id: c.id, created: c.created, model: c.model, object: c.object };
       this.onChunk?.(c);
-      this.out += sseData(c);
+      const verbatim = (c as VerbatimChunk)[VERBATIM];
+      this.out += verbatim === undefined ? sseData(c) : `data: ${verbatim}\n\n`;
       this.chunks++;
     }
   }

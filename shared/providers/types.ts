@@ -98,6 +98,14 @@ export interface UpstreamEvent {
 export type TextCompletionChunk = Omit<TextCompletion, 'usage'> & { usage?: Usage | null };
 export type StreamChunk = ChatCompletionChunk | TextCompletionChunk;
 
+/**
+ * On a chunk a translator passes on exactly as the provider sent it: the provider's JSON text, which
+ * the stream pipeline writes instead of serialising the object again. A translator sets it only on a
+ * chunk nobody changes afterwards, and only for one-line text (an SSE data line).
+ */
+export const VERBATIM: unique symbol = Symbol('verbatim');
+export type VerbatimChunk = StreamChunk & { [VERBATIM]?: string };
+
 export interface StreamEnd {
   chunks: StreamChunk[];
   /** The stream's usage, from the provider's counts (never invented; absent if the provider gave none). */

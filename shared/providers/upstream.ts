@@ -36,6 +36,23 @@ export function normalisePath(path: string): string {
  */
 export function resolveUrl(o: { upstream_url: string | null; upstream_path: string | null }, base: string, operation: string,
   query: Record<string, string> = {}): string {
+  // The same few URLs come back on every request of a config: parsing them once is worth a lookup.
+  const keys = Object.keys(query);
+  const key = `${o.upstream_url}\u0000${o.upstream_path}\u0000${base}\u0000${operation}${keys.length === 0 ? '' : `\u0000${JSON.stringify(query)}`}`;
+  const known = resolved.get(key);
+  if (known !== undefined) return known;
+  const url = buildUrl(o, base, operation, query);
+  // Templated URLs can take many values: the cache is bounded, and starts over when full.
+  if (resolved.size >= MAX_RESOLVED) resolved.clear();
+  resolved.set(key, url);
+  return url;
+}
+
+const MAX_RESOLVED = 1000;
+const resolved = new Map<string, string>();
+
+function buildUrl(o: { upstream_url: string | null; upstream_path: string | null }, base: string, operation: string,
+  query: Record<string, string>): string {
   const root = o.upstream_url !== null ? parseUpstreamUrl(o.upstream_url) : parseUpstreamUrl(base);
   const path = o.upstream_path !== null ? normalisePath(o.upstream_path)
     : o.upstream_url !== null ? root.path

@@ -21,13 +21,16 @@ export interface Attempt {
   readonly response: Promise<AttemptResponse>;
 }
 
+/** Starts an attempt; `live` holds it until its response is known, so that a client gone aborts it. */
 export function startAttempt(upstream: UpstreamClient, call: ProviderCall, index: number, timeouts: ProviderTimeouts,
-  clientGone: AbortSignal): Attempt {
+  live: Set<Attempt>): Attempt {
+  // The call's one controller: its timeouts, the client going away and a lost hedge all abort it.
   const abort = new AbortController();
-  const signal = AbortSignal.any([clientGone, abort.signal]);
-  const response: Promise<AttemptResponse> = upstream.send(call.request, call.ctx.provider, timeouts, signal, !call.stream)
+  const response: Promise<AttemptResponse> = upstream.send(call.request, call.ctx.provider, timeouts, abort, !call.stream)
     .then((up) => ({ ok: true as const, up }), (e: unknown) => ({ ok: false as const, failure: upstreamFailure(e, call.request.url, call.ctx.provider) }));
-  return { index, call, startedAt: Date.now(), abort, response };
+  const attempt: Attempt = { index, call, startedAt: Date.now(), abort, response };
+  live.add(attempt);
+  return attempt;
 }
 
 /** A response the client could use: a 2xx. */

@@ -52,7 +52,7 @@ export class EmbeddingsClient {
     this.options = providerOptions(config);
   }
 
-  async embed(texts: readonly string[], requestId: string, signal: AbortSignal = new AbortController().signal): Promise<number[][]> {
+  async embed(texts: readonly string[], requestId: string): Promise<number[][]> {
     const provider = getProvider(this.provider);
     const ctx: TargetContext = {
       provider: this.provider, routeType: 'llm/v1/embeddings', model: this.config.model.name, stream: false, includeUsage: false,
@@ -64,7 +64,7 @@ export class EmbeddingsClient {
     let status: number;
     try {
       const req = await provider.buildRequest({ model: ctx.model, input: [...texts], ...(sized ? { dimensions: this.dimensions! } : {}) }, ctx);
-      const up = await this.upstream.send(req, this.provider, this.timeouts, signal, true);
+      const up = await this.upstream.send(req, this.provider, this.timeouts, new AbortController(), true);
       status = up.status;
       text = await up.text(MAX_EMBEDDINGS_RESPONSE);
       if (status < 200 || status > 299) {

@@ -127,8 +127,13 @@ export class RequestHandler {
     };
 
     // Every provider call ends as soon as the client goes away.
-    const clientGone = new AbortController();
-    res.on('close', () => { if (!res.writableFinished) clientGone.abort(); });
+    const live = new Set<Attempt>();
+    let clientGone = false;
+    res.on('close', () => {
+      if (res.writableFinished) return;
+      clientGone = true;
+      for (const a of live) a.abort.abort();
+    });
 
     const router = rc.router;
     let candidates: readonly number[] | undefined;
@@ -181,13 +186,13 @@ export class RequestHandler {
       }
       const call = prepared.call;
       this.attribute(o, call, router ? index : null);
-      const attempt = startAttempt(this.deps.upstream, call, index, timeouts, clientGone.signal);
+      const attempt = startAttempt(this.deps.upstream, call, index, timeouts, live);
       const raced = await withHedge(attempt, router?.hedgeDelayMs ?? null, async () => {
         const h = choose();
         if (h === undefined) return undefined;
         tried.add(h);
         const p = await prepareCall(rc.targets[h]!, rc, client, o.requestId, this.deps.env);
-        return p.ok ? startAttempt(this.deps.upstream, p.call, h, timeouts, clientGone.signal) : undefined;
+        return p.ok ? startAttempt(this.deps.upstream, p.call, h, timeouts, live) : undefined;
       });
       // The hedge that lost is abandoned at once; its record joins the request's before the log line.
       const settling = raced.loser ? this.settleLoser(o, rc, raced.loser.attempt, raced.loser.result) : undefined;
@@ -195,7 +200,7 @@ export class RequestHandler {
       await settling;
       if (served === undefined) return;
       final = { failed: served, index: raced.winner.index, call: raced.winner.call };
-      if (clientGone.signal.aborted || !router?.mayTryNext(served.failure)) break;
+      if (clientGone || !router?.mayTryNext(served.failure)) break;
     }
 
     if (final) return this.writeFailed(req, res, o, final);

@@ -1,15 +1,17 @@
 // The access phase's part of the relay: store what the relay needs under a one-time token and point
 // Kong's upstream at the relay. Kong then proxies the client's request (method, headers, query and body,
 // which access never reads) to http://127.0.0.1:<relay port>/ai-relay/<token>, and streams the answer
-// back. Three PDK round trips, a fourth for Kong's log serializer when statistics are on, and one more
-// only when a model templates uri captures or a route type is preserve. What does not change from one
-// request to the next is worked out once per instance, when the Handoff is built.
+// back. One PDK round trip for the path with the token, one more each for the target (unless the Service
+// points at the relay's fixed address), the scheme (unless the Service is http), Kong's log serializer
+// (with statistics), and uri captures or the request path (only when a model templates them, or for
+// preserve). What does not change from one request to the next is worked out once per instance.
 import type { KongInstanceMeta } from '../config-schema';
 import type { KongPDK } from '../kong/pdk';
 import type { TargetBalancer } from '../balancer/target-balancer';
 import type { ProviderTimeouts, RelayContext, ResponseStreaming, SemanticRouting, TargetConfig } from './context';
 import { RELAY_HOST, RELAY_PREFIX, sharedRelay } from './server';
 import { usesTemplateSource } from './templating';
+import type { RequestService } from './service-lookup';
 
 export interface HandoffConfig {
   plugin: RelayContext['plugin'];
@@ -25,7 +27,7 @@ export interface HandoffConfig {
 /** What only this request knows. */
 export interface HandoffRequest {
   /** The Service the request goes to (a route-scoped config has no service_id of its own). */
-  serviceId: string | null;
+  service: RequestService;
   /** Date.now() when access began. */
   startedAt: number;
   /** Provider timeouts for each attempt. */
@@ -79,15 +81,17 @@ export class Handoff {
       maxRequestBodySize: c.maxRequestBodySize,
       pluginId: c.meta.pluginId ?? '',
       routeId: c.meta.routeId,
-      serviceId: r.serviceId,
+      serviceId: r.service.id,
       workspace: 'default',
       startedAt: r.startedAt,
       uriCaptures,
       requestPath,
       timeouts: r.timeouts,
     });
-    await kong.service.setTarget(RELAY_HOST, port);
-    await kong.service.request.setScheme('http');
+    // A Service that already points at this relay's fixed address needs no new target; one whose
+    // protocol is already http needs no new scheme (each is a round trip).
+    if (!relay.listensAt(r.service.host, r.service.port)) await kong.service.setTarget(RELAY_HOST, port);
+    if (r.service.protocol !== 'http') await kong.service.request.setScheme('http');
     await kong.service.request.setPath(`${RELAY_PREFIX}${token}`);
     // What is known before the body is read; usage follows on the relay's log line and metrics.
     if (this.serializerMeta) await kong.log.setSerializeValue('ai.proxy', { meta: this.serializerMeta });

@@ -55,11 +55,12 @@ abstract class Metric {
 
   /** The series key for these label values, folding new ones into ai_model="other" past the cap. */
   protected key(values: string[]): string {
-    let key = JSON.stringify(values);
+    // Label values never hold U+0000 (Kong's come from config and model names): a cheap, exact key.
+    let key = values.join('\u0000');
     if (!this.series.has(key) && this.series.size >= MAX_SERIES_PER_METRIC) {
       const i = this.labelNames.indexOf('ai_model');
       if (i >= 0) values[i] = 'other';
-      key = JSON.stringify(values);
+      key = values.join('\u0000');
     }
     if (!this.series.has(key)) this.series.set(key, { labels: values });
     return key;

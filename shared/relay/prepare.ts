@@ -59,6 +59,19 @@ export function resolveProvider(model: {
   return openaiFormat ? openaiProvider : undefined;
 }
 
+/** Every option, defaults filled in, once per configured (or templated) options object; frozen, as it is shared. */
+const completeOptions = new WeakMap<object, ModelOptions>();
+
+function optionsOf(model: TargetConfig['model']): ModelOptions {
+  if (!model.options) return NO_OPTIONS;
+  let o = completeOptions.get(model.options);
+  if (!o) {
+    o = Object.freeze({ ...NO_OPTIONS, ...model.options });
+    completeOptions.set(model.options, o);
+  }
+  return o;
+}
+
 /** Config options override the request's (Kong's merge_config_defaults since 3.8). */
 function applyOptions(body: Record<string, unknown>, o: ModelOptions): void {
   if (o.max_tokens !== null) body.max_tokens = o.max_tokens;
@@ -90,7 +103,7 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
   const embeddings = routeType === 'llm/v1/embeddings';
   const stream = !embeddings && (check.stream || rc.responseStreaming === 'always');
   const body: Record<string, unknown> = preserve ? client.body : { ...client.body };
-  let options: ModelOptions = { ...NO_OPTIONS, ...model.options };
+  let options = optionsOf(model);
   if (!preserve) {
     if (!embeddings) {
       applyOptions(body, options);

@@ -21,6 +21,11 @@ export const RELAY_HOST = '127.0.0.1';
 
 export interface RelaySettings {
   metricsListen: { host: string; port: number } | null;
+  /**
+   * A fixed address for the relay, besides its ephemeral one (AI_GATEWAY_RELAY_LISTEN): a Service that
+   * points at it spares every request the set_target round trip. Loopback only.
+   */
+  relayListen: { host: string; port: number } | null;
   tokenTtlMs: number;
   /** Provider timeouts for contexts that carry none. */
   defaultTimeouts: ProviderTimeouts;
@@ -34,18 +39,32 @@ function hostPort(v: string): { host: string; port: number } | null {
   return { host: m[1] || '127.0.0.1', port: Number(m[2]) };
 }
 
+const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
+
 /**
- * `plugin` names the process's plugin: AI_GATEWAY_METRICS_LISTEN_AI_PROXY (or _AI_PROXY_ADVANCED) wins
- * over AI_GATEWAY_METRICS_LISTEN, so one environment can give each plugin server its own port.
+ * An address setting: the plugin's own variable (`<name>_AI_PROXY`, `<name>_AI_PROXY_ADVANCED`) wins over
+ * the shared one, so one environment can give each plugin server its own port.
  */
-export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>, plugin: string, logger?: Logger): RelaySettings {
-  const own = `AI_GATEWAY_METRICS_LISTEN_${plugin.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
-  const name = env[own] ? own : 'AI_GATEWAY_METRICS_LISTEN';
+function addressSetting(env: Readonly<Record<string, string | undefined>>, base: string, plugin: string, example: string,
+  logger?: Logger): { host: string; port: number } | null {
+  const own = `${base}_${plugin.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`;
+  const name = env[own] ? own : base;
   const listen = env[name];
-  const metricsListen = listen ? hostPort(listen) : null;
-  if (listen && !metricsListen) logger?.warn(`${name} must look like 127.0.0.1:9542, got "${listen}"; not listening`);
+  const address = listen ? hostPort(listen) : null;
+  if (listen && !address) logger?.warn(`${name} must look like ${example}, got "${listen}"; not listening`);
+  return address;
+}
+
+export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>, plugin: string, logger?: Logger): RelaySettings {
+  const metricsListen = addressSetting(env, 'AI_GATEWAY_METRICS_LISTEN', plugin, '127.0.0.1:9542', logger);
+  let relayListen = addressSetting(env, 'AI_GATEWAY_RELAY_LISTEN', plugin, '127.0.0.1:9543', logger);
+  if (relayListen && !LOOPBACK.has(relayListen.host)) {
+    logger?.warn(`AI_GATEWAY_RELAY_LISTEN: the relay listens on loopback only, not ${relayListen.host}; ignored`);
+    relayListen = null;
+  }
   return {
     metricsListen,
+    relayListen,
     tokenTtlMs: DEFAULT_TOKEN_TTL_MS,
     defaultTimeouts: relayTimeouts(KONG_SERVICE_TIMEOUTS),
     env,
@@ -59,6 +78,9 @@ export class Relay {
   private readonly handler: RequestHandler;
   private readonly servers: Server[] = [];
   private readonly started: Promise<number>;
+  /** The fixed address, once this process listens there (during a reload the old one may hold it). */
+  private fixed: { host: string; port: number } | undefined;
+  private closing = false;
   /** Handed-over requests being answered. */
   private inFlight = 0;
 
@@ -92,12 +114,43 @@ export class Relay {
     return this.started;
   }
 
+  /** This relay listens at host:port (its fixed address): a Service pointing there needs no set_target. */
+  listensAt(host: string | null, port: number | null): boolean {
+    const f = this.fixed;
+    return f !== undefined && port === f.port && host !== null && (host === f.host || (LOOPBACK.has(host) && LOOPBACK.has(f.host)));
+  }
+
+  /**
+   * Listens at the fixed address. Kong's previous generation may still hold it (`kong reload`: it exits
+   * once it has served what it started), so a busy address is tried again every second; until then
+   * requests take set_target to the ephemeral port.
+   */
+  private listenFixed(at: { host: string; port: number }, relay: Server, warned = false): void {
+    if (this.closing) return;
+    this.listen(relay, at.host, at.port).then(
+      () => {
+        this.fixed = at;
+        this.logger.info(`AI relay also listening on http://${at.host}:${at.port}: Services pointing there need no set_target`);
+      },
+      (e: NodeJS.ErrnoException) => {
+        if (e.code !== 'EADDRINUSE') {
+          this.logger.error(`AI relay could not listen on ${at.host}:${at.port}: ${e.message}; requests use set_target`);
+          return;
+        }
+        if (!warned) this.logger.warn(`AI relay: ${at.host}:${at.port} is in use (a previous generation?); trying again every second`);
+        setTimeout(() => this.listenFixed(at, relay, true), 1000).unref();
+      },
+    );
+  }
+
   private async start(): Promise<number> {
     // Kong keeps idle upstream connections 60 s: the relay keeps them longer, so Kong never reuses one
     // the relay is closing. Client headers Kong forwards can be large (cookies, tokens): 64 KB.
     const relay = createServer({ keepAliveTimeout: 75_000, headersTimeout: 30_000, requestTimeout: 300_000, maxHeaderSize: 65_536 }, (req, res) => this.route(req, res));
     const port = await this.listen(relay, RELAY_HOST, 0);
     this.logger.info(`AI relay listening on http://${RELAY_HOST}:${port} (Kong's AI metrics at /metrics)`);
+    const fixed = this.settings.relayListen;
+    if (fixed) this.listenFixed(fixed, createServer({ keepAliveTimeout: 75_000, headersTimeout: 30_000, requestTimeout: 300_000, maxHeaderSize: 65_536 }, (req, res) => this.route(req, res)));
     const m = this.settings.metricsListen;
     if (m) {
       const metrics = createServer((req, res) => (req.url?.split('?')[0] === '/metrics' ? this.serveMetrics(res) : this.notFound(req, res)));
@@ -153,6 +206,7 @@ export class Relay {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
     await Promise.all(this.servers.map((s) => new Promise<void>((r) => { s.close(() => r()); s.closeAllConnections(); })));
     await this.upstream.close();
   }

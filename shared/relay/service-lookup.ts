@@ -9,11 +9,30 @@ import { serviceTimeouts } from './timeouts';
 
 export interface RequestService {
   readonly id: string | null;
+  /** The relay's provider timeouts under the Service's (a little shorter on the read side). */
   readonly timeouts: ProviderTimeouts;
+  /** What Kong itself uses for the call to the relay, unless a plugin changes it. */
+  readonly protocol: string | null;
+  readonly host: string | null;
+  readonly port: number | null;
+  readonly kongTimeouts: { readonly connect: number; readonly write: number; readonly read: number };
+}
+
+function ms(v: unknown, otherwise: number): number {
+  return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : otherwise;
 }
 
 export function describeService(service: Record<string, unknown> | undefined): RequestService {
-  return { id: typeof service?.id === 'string' ? service.id : null, timeouts: serviceTimeouts(service) };
+  const s = service ?? {};
+  return {
+    id: typeof s.id === 'string' ? s.id : null,
+    timeouts: serviceTimeouts(service),
+    protocol: typeof s.protocol === 'string' ? s.protocol : null,
+    host: typeof s.host === 'string' ? s.host : null,
+    port: typeof s.port === 'number' ? s.port : null,
+    // Kong's Service defaults.
+    kongTimeouts: { connect: ms(s.connect_timeout, 60_000), write: ms(s.write_timeout, 60_000), read: ms(s.read_timeout, 60_000) },
+  };
 }
 
 export class ServiceLookup {

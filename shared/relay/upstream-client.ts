@@ -2,7 +2,11 @@
 // practice one), the read timeout applied to the response headers and to every pause in the body, the
 // call abandoned when the client goes away. Transport failures become OpenAI-style 502 / 504 errors
 // that name the provider's host, never its URL (a query may carry a key).
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import {
+  brotliDecompress, brotliDecompressSync, createBrotliDecompress, createGunzip, createInflate, gunzip, gunzipSync,
+  inflate as inflateCb, inflateSync, type BrotliOptions, type InputType, type ZlibOptions,
+} from 'node:zlib';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
 import type { UpstreamRequest } from '../providers/types';
@@ -78,14 +82,47 @@ export function upstreamFailure(e: unknown, url: string, provider: string): Upst
   return new UpstreamFailure(502, `the provider (${provider}) could not be reached or broke the connection`, code, detail);
 }
 
-function decoded(body: Dispatcher.ResponseData['body'], encoding: string | undefined): AsyncIterable<Buffer> {
-  const e = (encoding ?? '').trim().toLowerCase();
+/** A streamed body, inflated as it arrives when the provider compressed it anyway. */
+function decoded(body: Dispatcher.ResponseData['body'], e: string): AsyncIterable<Buffer> {
   if (e === '' || e === 'identity') return body as AsyncIterable<Buffer>;
   const d = e === 'gzip' || e === 'x-gzip' ? createGunzip() : e === 'deflate' ? createInflate() : e === 'br' ? createBrotliDecompress() : undefined;
   if (!d) return body as AsyncIterable<Buffer>;
   // Errors of either side end the iteration with that error.
   body.on('error', (err) => d.destroy(err));
   return (body as Readable).pipe(d);
+}
+
+/**
+ * Small compressed bodies are inflated on the event loop, where a trip through libuv's thread pool
+ * costs more than the work (npm run bench:compression: about 100 us for 100 KB out). What they may
+ * inflate to is bounded too (16 KiB of gzip can claim 16 MB): past SYNC_INFLATE_MAX_OUT the body is
+ * inflated again, on the pool.
+ */
+const SYNC_INFLATE_MAX_IN = 16 * 1024;
+const SYNC_INFLATE_MAX_OUT = 128 * 1024;
+
+type Inflater = (bytes: Buffer, opts: ZlibOptions & BrotliOptions) => Buffer;
+type AsyncInflater = (bytes: Buffer, opts: ZlibOptions & BrotliOptions) => Promise<Buffer>;
+const INFLATERS: Record<string, [Inflater, AsyncInflater]> = {
+  'gzip': [gunzipSync, promisify<InputType, ZlibOptions, Buffer>(gunzip)],
+  'x-gzip': [gunzipSync, promisify<InputType, ZlibOptions, Buffer>(gunzip)],
+  'deflate': [inflateSync, promisify<InputType, ZlibOptions, Buffer>(inflateCb)],
+  'br': [brotliDecompressSync, promisify<InputType, BrotliOptions, Buffer>(brotliDecompress)],
+};
+
+/** A whole body, inflated (at most `max` bytes out; past it ERR_BUFFER_TOO_LARGE). */
+async function inflate(bytes: Buffer, e: string, max: number): Promise<Buffer> {
+  const inflater = INFLATERS[e];
+  if (!inflater || bytes.length === 0) return bytes;
+  const [sync, async] = inflater;
+  if (bytes.length <= SYNC_INFLATE_MAX_IN) {
+    try {
+      return sync(bytes, { maxOutputLength: Math.min(max, SYNC_INFLATE_MAX_OUT) });
+    } catch (err) {
+      if ((err as { code?: unknown }).code !== 'ERR_BUFFER_TOO_LARGE' || max <= SYNC_INFLATE_MAX_OUT) throw err;
+    }
+  }
+  return async(bytes, { maxOutputLength: max });
 }
 
 export class UpstreamClient {
@@ -104,20 +141,29 @@ export class UpstreamClient {
    * Sends the request. `timeouts.read` bounds the wait for the response headers (connection included),
    * and, with `whole`, the whole response too (a non-streaming answer reaches Kong only once complete,
    * so that is what Kong's own read timeout measures); between two reads of a stream it bounds each
-   * pause. Past it: UpstreamFailure 504.
+   * pause. Past it: UpstreamFailure 504. `abort` is the call's one controller: the caller aborts it
+   * (the client went away, a hedge lost), and so do the timeouts.
    */
-  async send(req: UpstreamRequest, provider: string, timeouts: ProviderTimeouts, clientGone: AbortSignal,
+  async send(req: UpstreamRequest, provider: string, timeouts: ProviderTimeouts, abort: AbortController,
     whole: boolean): Promise<UpstreamResponse> {
-    const headers = { ...req.headers };
-    // Compressed answers are inflated here; a provider that needs identity says so in its request.
-    if (headers['accept-encoding'] === undefined) headers['accept-encoding'] = 'gzip, deflate';
-    // Timers of our own (undici's are coarse, up to half a second late): the relay must give up before
-    // Kong's own read timeout does.
-    const deadline = new AbortController();
-    let late: string | undefined;
-    let timer = setTimeout(() => { late = `no complete answer within ${timeouts.read} ms`; deadline.abort(); }, timeouts.read);
-    const signal = AbortSignal.any([clientGone, deadline.signal]);
+    // A whole answer is worth compressing over the provider's network, and is inflated in one go; a
+    // stream's small events gain little from it and would wait on the provider's compressor.
+    const headers = req.headers['accept-encoding'] === undefined
+      ? { ...req.headers, 'accept-encoding': whole ? 'gzip, deflate' : 'identity' } : req.headers;
     const url = req.url;
+    // One timer of our own for the whole call (undici's tick every half second and may fire that much
+    // late): the relay must give up before Kong's own read timeout does.
+    let late: string | undefined;
+    let streaming: Dispatcher.ResponseData['body'] | undefined;
+    const timer = setTimeout(() => {
+      if (streaming) {
+        late = `nothing for ${timeouts.read} ms`;
+        streaming.destroy(new Error('idle'));
+      } else {
+        late = `no complete answer within ${timeouts.read} ms`;
+        abort.abort();
+      }
+    }, timeouts.read);
     const fail = (e: unknown): UpstreamFailure => (late !== undefined
       ? new UpstreamFailure(504, `the provider (${provider}) timed out (${late})`, 'TIMEOUT', `${host(url)}: ${late}`)
       : upstreamFailure(e, url, provider));
@@ -128,34 +174,31 @@ export class UpstreamClient {
         headers,
         body: req.method === 'GET' ? undefined : req.body,
         dispatcher: this.agent(Math.min(timeouts.connect, timeouts.read)),
-        // Backstops only; the timers above decide.
+        // Backstops only; the timer above decides.
         headersTimeout: timeouts.read + 1000,
         bodyTimeout: timeouts.read + 1000,
-        signal,
+        signal: abort.signal,
       });
     } catch (e) {
       clearTimeout(timer);
       throw fail(e);
     }
+    const raw = res.body;
     const enc = res.headers['content-encoding'];
-    const body = decoded(res.body, Array.isArray(enc) ? enc[0] : enc);
-    /** A stream may pause up to the read timeout between two reads. */
-    const idle = () => {
-      if (whole) return;
-      clearTimeout(timer);
-      timer = setTimeout(() => {
-        late = `nothing for ${timeouts.read} ms`;
-        res.body.destroy(new Error('idle'));
-      }, timeouts.read);
-    };
-    idle();
+    const encoding = (Array.isArray(enc) ? enc[0] : enc)?.trim().toLowerCase() ?? '';
+    // A stream may pause up to the read timeout between two reads.
+    if (!whole) {
+      streaming = raw;
+      timer.refresh();
+    }
+    const tooLarge = (max: number) => new UpstreamFailure(502, `the provider's (${provider}) response is over ${max} bytes`, 'RESPONSE_TOO_LARGE', host(url));
     return {
       status: res.statusCode,
       headers: res.headers,
       body: (async function* () {
         try {
-          for await (const chunk of body) {
-            idle();
+          for await (const chunk of decoded(raw, encoding)) {
+            if (!whole) timer.refresh();
             yield chunk as Buffer;
           }
         } catch (e) {
@@ -168,12 +211,12 @@ export class UpstreamClient {
         const parts: Buffer[] = [];
         let n = 0;
         try {
-          for await (const chunk of body) {
-            idle();
+          for await (const chunk of raw) {
+            if (!whole) timer.refresh();
             n += (chunk as Buffer).length;
             if (n > max) {
-              res.body.destroy();
-              throw new UpstreamFailure(502, `the provider's (${provider}) response is over ${max} bytes`, 'RESPONSE_TOO_LARGE', host(url));
+              raw.destroy();
+              throw tooLarge(max);
             }
             parts.push(chunk as Buffer);
           }
@@ -182,11 +225,16 @@ export class UpstreamClient {
         } finally {
           clearTimeout(timer);
         }
-        return Buffer.concat(parts).toString('utf8');
+        try {
+          return (await inflate(Buffer.concat(parts), encoding, max)).toString('utf8');
+        } catch (e) {
+          if ((e as { code?: unknown }).code === 'ERR_BUFFER_TOO_LARGE') throw tooLarge(max);
+          throw upstreamFailure(e, url, provider);
+        }
       },
       discard(): void {
         clearTimeout(timer);
-        res.body.destroy();
+        raw.destroy();
       },
     };
   }
