@@ -52,6 +52,7 @@ const SCENARIOS: Scenario[] = [
   // ai-proxy-advanced, round-robin over three OpenAI-format targets (the balancer, the shared state).
   { name: 'advanced(3)->openai', format: 'openai', plugin: 'ai-proxy-advanced', fixedRelay: true, streams: true },
 ];
+const GUARD_SCENARIO = SCENARIOS.find((sc) => sc.guard)!;
 type Variant = 'direct' | 'none' | 'plugins';
 const VARIANTS: Variant[] = ['direct', 'none', 'plugins'];
 
@@ -152,27 +153,29 @@ async function memory(gw: KongGateway): Promise<{ rss: number; heap: number }> {
 
 type Batch = (r: BatchRequest) => Promise<BatchResult>;
 
-interface Floors { roundTripMs: number; pdkCallMs: number; roundTripCpu: number; pdkCallCpu: number; hopMs: number; hopCpu: number }
+interface Floors { roundTripMs: number; pdkCallMs: number; roundTripCpu: number; pdkCallCpu: number; hopMs: number; hopCpu: number; bodyReadCpu: number }
 
 /**
  * The floors, measured a round at a time among the scenarios' own rounds at concurrency 1:
  *  - RPC as Kong makes the calls within a request: routes to the fake provider with the rpc-floor fixture
- *    plugin (HandleEvent to ret, with 0 or 4 PDK calls in between) against the same route without it;
+ *    plugin (HandleEvent to ret, with 0 or 4 PDK calls in between) against the same route without it,
+ *    and the fixture reading the guard scenario's 4 KB body (HandleEvent, get_raw_body, ret);
  *  - one HTTP hop: the fake provider through the minimal forwarder against the fake provider directly,
  *    and the forwarder's CPU per request.
  */
 class FloorMeter {
-  private readonly ms: Record<string, number[]> = { none: [], '0': [], '4': [], direct: [], forwarded: [] };
-  private readonly cpu: Record<string, number> = { '0': 0, '4': 0, forwarder: 0 };
+  private readonly ms: Record<string, number[]> = { none: [], '0': [], '4': [], body: [], direct: [], forwarded: [] };
+  private readonly cpu: Record<string, number> = { '0': 0, '4': 0, body: 0, forwarder: 0 };
   private rounds = 0;
 
   constructor(private readonly gw: KongGateway, private readonly gatewayUrl: string, private readonly batch: Batch,
-    private readonly forwarder: { proc: ChildProcess; url: string }, private readonly providerUrl: string, private readonly body: string) {}
+    private readonly forwarder: { proc: ChildProcess; url: string }, private readonly providerUrl: string, private readonly body: string,
+    private readonly promptBody: string) {}
 
   async round(): Promise<void> {
-    for (const v of ['none', '0', '4']) {
+    for (const v of ['none', '0', '4', 'body']) {
       const s0 = await serverCpu(this.gw);
-      const b = await this.batch({ origin: this.gatewayUrl, path: `/floor/${v}`, body: this.body, n: PER_BATCH, concurrency: 1 });
+      const b = await this.batch({ origin: this.gatewayUrl, path: `/floor/${v}`, body: v === 'body' ? this.promptBody : this.body, n: PER_BATCH, concurrency: 1 });
       const s1 = await serverCpu(this.gw);
       this.ms[v]!.push(...b.samples.map((x) => x.ms));
       if (v !== 'none') this.cpu[v]! += (s1.get('rpc-floor') ?? 0) - (s0.get('rpc-floor') ?? 0);
@@ -192,7 +195,7 @@ class FloorMeter {
     return {
       roundTripMs: p50('0') - p50('none'), pdkCallMs: (p50('4') - p50('0')) / 4,
       roundTripCpu: this.cpu['0']! / n, pdkCallCpu: (this.cpu['4']! - this.cpu['0']!) / (4 * n),
-      hopMs: p50('forwarded') - p50('direct'), hopCpu: this.cpu.forwarder! / n,
+      hopMs: p50('forwarded') - p50('direct'), hopCpu: this.cpu.forwarder! / n, bodyReadCpu: this.cpu.body! / n,
     };
   }
 }
@@ -244,6 +247,7 @@ async function main(): Promise<void> {
   services.push({ name: 'floor', url: `${urls.openai}/v1/chat/completions`, routes: [
     { name: 'floor-none', paths: ['/floor/none'] },
     ...[0, 4].map((calls) => ({ name: `floor-${calls}`, paths: [`/floor/${calls}`], plugins: [{ name: 'rpc-floor', config: { pdk_calls: calls } }] })),
+    { name: 'floor-body', paths: ['/floor/body'], plugins: [{ name: 'rpc-floor', config: { read_body: true } }] },
   ] });
   const prefix = mkdtempSync(join(tmpdir(), 'kong-bench-'));
   const nodeArgs = ['--expose-gc', ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [])];
@@ -268,13 +272,13 @@ async function main(): Promise<void> {
     for (const [i, sc] of SCENARIOS.entries()) for (const stream of sc.streams ? [false, true] : [false]) for (const v of VARIANTS) {
       await batch({ ...target(i, sc, stream, v), body: body(sc, stream), n: warm, concurrency: 8 });
     }
-    for (const path of ['/floor/none', '/floor/0', '/floor/4']) await batch({ origin: gatewayUrl, path, body: body(SCENARIOS[0]!, false), n: warm, concurrency: 8 });
+    for (const path of ['/floor/none', '/floor/0', '/floor/4', '/floor/body']) await batch({ origin: gatewayUrl, path, body: body(SCENARIOS[0]!, false), n: warm, concurrency: 8 });
     await batch({ origin: forwarder.first.url, path: '/v1/chat/completions', body: body(SCENARIOS[0]!, false), n: 4 * warm, concurrency: 8 });
     const memWarm = await memory(gw);
 
     // Every round runs every scenario's variants, and at concurrency 1 the floors' too: whatever the
     // shared machine does meanwhile falls on all of them alike.
-    const meter = new FloorMeter(gw, gatewayUrl, batch, { proc: forwarder.proc, url: forwarder.first.url }, urls.openai, body(SCENARIOS[0]!, false));
+    const meter = new FloorMeter(gw, gatewayUrl, batch, { proc: forwarder.proc, url: forwarder.first.url }, urls.openai, body(SCENARIOS[0]!, false), body(GUARD_SCENARIO, false));
     const cells: Cell[] = [];
     for (const c of CONCURRENCY) for (const [i, sc] of SCENARIOS.entries()) for (const stream of sc.streams ? [false, true] : [false]) {
       cells.push({ i, sc, stream, c, samples: { direct: [], none: [], plugins: [] }, seconds: { direct: 0, none: 0, plugins: 0 },
@@ -318,7 +322,7 @@ async function main(): Promise<void> {
     const { hopMs, hopCpu } = rpc;
     console.log(`Benchmark (${quick ? 'quick' : 'full'} mode): ${PER_BATCH} requests per batch x ${ROUNDS} interleaved rounds, streams of ${CHUNKS} chunks, Node ${process.version}, 2 simulated Kong workers`);
     console.log(`Floors measured in this run: RPC round trip (HandleEvent to ret) ${fmt(rpc.roundTripMs, 3)} ms p50 and ${fmt(rpc.roundTripCpu, 0)} us plugin-server CPU; ` +
-      `one PDK call ${fmt(rpc.pdkCallMs, 3)} ms and ${fmt(rpc.pdkCallCpu, 0)} us; one loopback HTTP hop (Node forwarder) ${fmt(hopMs, 3)} ms p50 and ${fmt(hopCpu, 0)} us of the forwarder's CPU (concurrency 1)`);
+      `one PDK call ${fmt(rpc.pdkCallMs, 3)} ms and ${fmt(rpc.pdkCallCpu, 0)} us; reading a 4 KB body (HandleEvent, get_raw_body, ret) ${fmt(rpc.bodyReadCpu, 0)} us; one loopback HTTP hop (Node forwarder) ${fmt(hopMs, 3)} ms p50 and ${fmt(hopCpu, 0)} us of the forwarder's CPU (concurrency 1)`);
 
     interface Measured { added50: number; added99: number; ttfbAdded: number; cpu: Record<string, number>; rpcCpu: Record<string, number>; pdk: number; floor: number }
     const measured = new Map<string, Measured>();
@@ -402,9 +406,9 @@ async function main(): Promise<void> {
     console.log(`  time to first chunk added ${fmt(st1.ttfbAdded)} ms vs added p50 ${fmt(c1.added50)} ms (target <= +0.2: ${verdict(st1.ttfbAdded <= c1.added50 + 0.2)})`);
     for (const p of perChunk) console.log(`  ${p}`);
     const guardCpu = guard.cpu['ai-prompt-guard'] ?? NaN;
-    const guardOwn = guardCpu - (guard.rpcCpu['ai-prompt-guard'] ?? 0);
-    console.log(`  ai-prompt-guard, 20 patterns, 4 KB prompt: ${fmt(guardOwn, 0)} us plugin-server CPU per request beyond its RPC (target <= 100: ${verdict(guardOwn <= 100)}); ` +
-      `${fmt(guardCpu, 0)} us with its ${fmt(guard.rpcCpu['ai-prompt-guard'] ?? NaN, 0)} us of RPC at the floor's price`);
+    const guardOwn = guardCpu - rpc.bodyReadCpu;
+    console.log(`  ai-prompt-guard, 20 patterns, 4 KB prompt: ${fmt(guardOwn, 0)} us plugin-server CPU per request beyond reading the body (target <= 100: ${verdict(guardOwn <= 100)}); ` +
+      `${fmt(guardCpu, 0)} us in all, of which ${fmt(rpc.bodyReadCpu, 0)} us the floor of a plugin that reads the same body (HandleEvent, get_raw_body, ret)`);
     console.log(`  plugin-server memory: heap ${fmt(memWarm.heap / 1048576, 1)} MB after warm-up, ${fmt(memEnd.heap / 1048576, 1)} MB after ${SOAK} more requests (${fmt(growth, 1)}%; target < 10%: ${verdict(growth < 10)}); RSS ${fmt(memWarm.rss / 1048576, 1)} -> ${fmt(memEnd.rss / 1048576, 1)} MB`);
     console.log(`  PDK round trips per request, ai-proxy with statistics: ${fmt(c1.pdk, 1)} with the relay's fixed address (target <= 3: ${verdict(c1.pdk <= 3)}), ${fmt(noFixed.pdk, 1)} without (target <= 4: ${verdict(noFixed.pdk <= 4)})`);
   } finally {
