@@ -5,12 +5,12 @@
 // another before the first byte reaches the client when one fails (shared/relay/handle-request.ts).
 import { arr, bool, defineConfig, instanceMeta, int, str, type ConfigOf } from '../shared/config-schema';
 import {
-  availableProviderCheck, balancerRecord, embeddingsRecord, modelChecks, targetRecord, vectordbRecord,
+  availableProviderCheck, balancerRecord, embeddingsChecks, embeddingsRecord, modelChecks, targetChecks, targetRecord, vectordbRecord,
 } from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
 import { advancedRouting } from '../shared/relay/advanced-routing';
 import { Handoff } from '../shared/relay/handoff';
-import { resolveProvider } from '../shared/relay/prepare';
+import { resolveProvider, targetServesRouteType } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
 import { ServiceLookup } from '../shared/relay/service-lookup';
 import { readMargin } from '../shared/relay/timeouts';
@@ -37,7 +37,7 @@ const config = defineConfig({
       : `config.genai_category: '${c.genai_category}' is not supported by this build (text/generation and text/embeddings are)`),
     (c) => {
       for (const [i, t] of c.targets.entries()) {
-        for (const check of [...modelChecks(`targets[${i}].`), available]) {
+        for (const check of [...modelChecks(`targets[${i}].`), available, ...targetChecks(targetServesRouteType, `targets[${i}].`)]) {
           const m = check(t);
           if (m !== undefined) return `config.targets[${i}]: ${m}`;
         }
@@ -50,6 +50,15 @@ const config = defineConfig({
       : 'description field is required for every target in config.targets array'),
     (c) => (c.balancer.algorithm !== 'semantic' || c.embeddings !== null ? undefined
       : 'config.embeddings: required when balancer.algorithm is semantic (the model that embeds descriptions and prompts)'),
+    // The embeddings model is called only by semantic routing; unused otherwise, it is not checked.
+    (c) => {
+      if (c.balancer.algorithm !== 'semantic' || c.embeddings === null) return undefined;
+      for (const check of embeddingsChecks()) {
+        const m = check(c.embeddings);
+        if (m !== undefined) return m;
+      }
+      return undefined;
+    },
     (c) => {
       // Kong allows 0 (no timeout); a store that can wait forever would hang requests.
       const r = c.vectordb?.strategy === 'redis' ? c.vectordb.redis : null;

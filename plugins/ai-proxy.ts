@@ -3,10 +3,10 @@
 // request over to a loopback relay in this process (shared/relay/), which checks it, calls the provider
 // and writes the translated answer, streams chunk by chunk, back through Kong.
 import { defineConfig, instanceMeta, int, str, bool, type ConfigOf, type KongInstanceMeta } from '../shared/config-schema';
-import { availableProviderCheck, llmFormatChecks, modelChecks, targetFields } from '../shared/llm/config-fields';
+import { availableProviderCheck, llmFormatChecks, modelChecks, targetChecks, targetFields } from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
 import { Handoff } from '../shared/relay/handoff';
-import { resolveProvider } from '../shared/relay/prepare';
+import { resolveProvider, targetServesRouteType } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
 import { ServiceLookup } from '../shared/relay/service-lookup';
 import { PACKAGE_VERSION } from '../shared/version';
@@ -17,7 +17,10 @@ const config = defineConfig({
   model_name_header: bool({ default: true }),
   max_request_body_size: int({ default: 8192, gt: 0 }),
   llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
-}, { checks: [...modelChecks(), ...llmFormatChecks(), availableProviderCheck((m) => resolveProvider(m) !== undefined)] });
+}, {
+  checks: [...modelChecks(), ...llmFormatChecks(), availableProviderCheck((m) => resolveProvider(m) !== undefined),
+    ...targetChecks(targetServesRouteType)],
+});
 
 export type AiProxyConfig = ConfigOf<typeof config>;
 

@@ -12,6 +12,7 @@ import { sharedRelay } from '../shared/relay/server';
 import { ScriptedProvider, chunk } from './fakes/scripted-provider';
 import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
 import { sseDataValues } from './support/provider-case';
+import { refusalOf } from './support/refusal';
 
 const ROOT = resolve(__dirname, '../..');
 const README = readFileSync(resolve(ROOT, 'README.md'), 'utf8');
@@ -84,14 +85,7 @@ test('the checklist: every item is matched or a documented difference', () => {
   }
 });
 
-function refused(config: Record<string, unknown>): string {
-  try {
-    new AiProxy(config);
-  } catch (e) {
-    return (e as Error).message;
-  }
-  return '';
-}
+const refused = (config: Record<string, unknown>) => refusalOf(() => new AiProxy(config));
 
 const base = (model: Record<string, unknown>, extra: Record<string, unknown> = {}) => ({
   route_type: 'llm/v1/chat', model, logging: { log_statistics: false, log_payloads: false }, ...extra,

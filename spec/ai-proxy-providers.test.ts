@@ -7,6 +7,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { resolveProvider } from '../shared/relay/prepare';
 import { FixtureProvider, type Reply } from './fakes/fixture-provider';
+import { casePlugin } from './support/case-plugin';
 import { loadCases, sseDataValues, type ProviderCase } from './support/provider-case';
 import { startTestGateway, type TestGateway } from './support/test-gateway';
 
@@ -25,40 +26,6 @@ interface Running {
 const running = new Map<string, Running>();
 const gateways: TestGateway[] = [];
 const fakes: FixtureProvider[] = [];
-
-/** Options Kong's schema requires for a provider, when the case leaves them to the translation's default. */
-function requiredOptions(c: ProviderCase): Record<string, unknown> {
-  const o = c.input.options ?? {};
-  const out: Record<string, unknown> = {};
-  if (c.provider === 'anthropic' && !o.anthropic_version) out.anthropic_version = '2023-06-01';
-  if (c.provider === 'llama2' && !o.llama2_format) out.llama2_format = 'openai';
-  if (c.provider === 'mistral' && !o.mistral_format) out.mistral_format = 'openai';
-  if (c.provider === 'azure') {
-    if (!o.azure_instance) out.azure_instance = 'test-instance';
-    if (!o.azure_deployment_id) out.azure_deployment_id = 'test-deployment';
-  }
-  return out;
-}
-
-/** The path (and query) the provider must be called on, when the case says. */
-function expectedUrl(c: ProviderCase): URL | undefined {
-  if (!c.has('upstream-request.json')) return undefined;
-  return new URL((c.json('upstream-request.json') as { url: string }).url);
-}
-
-function pluginFor(c: ProviderCase, fakeUrl: string): unknown {
-  const expected = expectedUrl(c);
-  const options = { ...c.input.options, ...requiredOptions(c), upstream_url: `${fakeUrl}${expected ? expected.pathname : '/'}` };
-  return {
-    name: 'ai-proxy',
-    config: {
-      route_type: c.input.route_type,
-      auth: c.input.auth ?? null,
-      model: { provider: c.provider, name: c.input.route_type === 'preserve' ? null : c.input.model, options },
-      logging: { log_statistics: true, log_payloads: false },
-    },
-  };
-}
 
 /** The client's request for a case: its body, streaming as the case streams. */
 function clientBody(c: ProviderCase, stream: boolean): Record<string, unknown> {
@@ -97,7 +64,7 @@ before(async () => {
       await fake.listen();
       fakes.push(fake);
       const path = `/e2e/${c.provider}/${c.name}`;
-      routes.push({ name: `${c.provider}-${c.name}`, paths: [path], plugins: [pluginFor(c, fake.url)] });
+      routes.push({ name: `${c.provider}-${c.name}`, paths: [path], plugins: [casePlugin(c, fake.url)] });
       made.push([c, fake, path]);
     }
     const gw = await startTestGateway({

@@ -215,10 +215,12 @@ test("timeouts: the Service's, a little shorter on the read side, so the relay a
   assert.deepEqual(serviceTimeouts(undefined), { connect: 59000, read: 59000 });
 });
 
-test('metrics address: a plugin\'s own variable wins over the shared one; a malformed one is ignored', () => {
-  const env = { AI_GATEWAY_METRICS_LISTEN: '127.0.0.1:9542', AI_GATEWAY_METRICS_LISTEN_AI_PROXY_ADVANCED: '0.0.0.0:9543' };
+test('metrics address: a plugin\'s own variable wins over the shared one; a malformed or non-loopback one is ignored', () => {
+  const env = { AI_GATEWAY_METRICS_LISTEN: '127.0.0.1:9542', AI_GATEWAY_METRICS_LISTEN_AI_PROXY_ADVANCED: 'localhost:9543' };
   assert.deepEqual(settingsFromEnv(env, 'ai-proxy').metricsListen, { host: '127.0.0.1', port: 9542 });
-  assert.deepEqual(settingsFromEnv(env, 'ai-proxy-advanced').metricsListen, { host: '0.0.0.0', port: 9543 });
+  assert.deepEqual(settingsFromEnv(env, 'ai-proxy-advanced').metricsListen, { host: 'localhost', port: 9543 });
+  assert.equal(settingsFromEnv({ AI_GATEWAY_METRICS_LISTEN: '0.0.0.0:9542' }, 'ai-proxy').metricsListen, null, 'loopback only');
+  assert.equal(settingsFromEnv({ AI_GATEWAY_RELAY_LISTEN: '10.0.0.1:9543' }, 'ai-proxy').relayListen, null, 'loopback only');
   assert.deepEqual(settingsFromEnv({ AI_GATEWAY_METRICS_LISTEN: '[::1]:9000' }, 'ai-proxy').metricsListen, { host: '::1', port: 9000 });
   assert.equal(settingsFromEnv({ AI_GATEWAY_METRICS_LISTEN: 'nope' }, 'ai-proxy').metricsListen, null);
   assert.equal(settingsFromEnv({}, 'ai-proxy').metricsListen, null);

@@ -3,6 +3,7 @@
 // embeddings and vectordb, declared once with Kong's field names, types, defaults and constraints
 // (kong-ai-plugins.md §1, §3), and Kong's entity checks with Kong's messages (§1.5).
 import { arr, bool, int, json, num, record, str, allOrNone, type ConfigCheck, type ValueOf } from '../config-schema';
+import { azureEntraConfigProblem, type EntraAuthFields, type Env } from '../providers/azure-entra-identity';
 
 export const PROVIDERS = ['openai', 'azure', 'anthropic', 'cohere', 'mistral', 'llama2', 'gemini', 'bedrock', 'huggingface'] as const;
 export const ROUTE_TYPES = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'] as const;
@@ -85,6 +86,7 @@ export const BALANCER_ALGORITHMS = ['round-robin', 'consistent-hashing', 'lowest
   'least-connections', 'semantic'] as const;
 
 const MS_MAX = 2147483646;
+const INT32_MAX = 2147483647;
 
 export const balancerRecord = () => record({
   algorithm: str({ default: 'round-robin', one_of: BALANCER_ALGORITHMS }),
@@ -131,8 +133,9 @@ export const vectordbRecord = () => record({
   threshold: num({ description: 'Largest distance at which a description still matches a prompt (cosine distance: 1 - similarity).' }),
   redis: record({
     host: str({ default: '127.0.0.1', referenceable: true }),
-    port: int({ default: 6379, between: [0, 65535] }),
-    database: int({ default: 0 }),
+    // Stricter than Kong (port 0, a negative database): refused here rather than on the first semantic request.
+    port: int({ default: 6379, between: [1, 65535] }),
+    database: int({ default: 0, between: [0, INT32_MAX] }),
     username: str({ referenceable: true }),
     password: str({ referenceable: true, encrypted: true }),
     ssl: bool({ default: false }),
@@ -144,7 +147,7 @@ export const vectordbRecord = () => record({
   }, { required: false }),
   pgvector: record({
     host: str({ default: '127.0.0.1' }),
-    port: int({ default: 5432 }),
+    port: int({ default: 5432, between: [1, 65535] }),
     database: str({ default: 'kong-pgvector' }),
     user: str({ default: 'postgres', referenceable: true }),
     password: str({ referenceable: true, encrypted: true }),
@@ -154,12 +157,24 @@ export const vectordbRecord = () => record({
     ssl_version: str({ default: 'tlsv1_2', one_of: ['any', 'tlsv1_2', 'tlsv1_3'] }),
     ssl_cert: str(),
     ssl_cert_key: str(),
-    timeout: num({ default: 5000 }),
-  }, { required: false }),
+    timeout: num({ default: 5000, gt: 0 }),
+  }, { required: false, entity_checks: [{ mutually_required: ['ssl_cert', 'ssl_cert_key'] }] }),
 }, { required: false });
 
-interface ModelLike {
-  readonly auth: { readonly allow_override: boolean } | null;
+interface AuthLike extends EntraAuthFields {
+  readonly allow_override: boolean;
+  readonly header_name: string | null;
+  readonly param_location?: string | null;
+}
+
+/** What the credential checks read: a record with an `auth` and a provider (a target, the embeddings model). */
+interface CredentialLike {
+  readonly auth: AuthLike | null;
+  readonly model: { readonly provider: string };
+}
+
+interface ModelLike extends CredentialLike {
+  readonly auth: AuthLike | null;
   readonly model: {
     readonly provider: string;
     readonly options: {
@@ -184,12 +199,55 @@ const MUST_SET: ReadonlyArray<[provider: string, option: keyof NonNullable<Model
   ['llama2', 'upstream_url', "must set 'model.options.upstream_url' for self-hosted providers/models"],
 ];
 
-/** Kong's entity checks on auth and model, with Kong's messages; `prefix` names the record's place. */
-export function modelChecks(prefix = ''): ConfigCheck<ModelLike>[] {
+/** `c` placed at `prefix` ("targets[1].", "embeddings."), so that field paths named with the prefix resolve. */
+function at(prefix: string, c: unknown): unknown {
+  return prefix.split('.').filter((key) => key !== '').reduceRight<unknown>((inner, key) => ({ [key]: inner }), c);
+}
+
+/**
+ * Kong's mutually_required checks on `auth` (kong/llm/schemas/init.lua: header, param), then ours: the
+ * AWS keys (one without the other fails every request: shared/providers/bedrock-credentials.ts), the
+ * Entra ID fields, which may be completed by the plugin server's AZURE_* variables (`env`). For
+ * any record with an `auth`; `prefix` names its place.
+ */
+function credentialChecks(prefix: string, env: Env): ConfigCheck<CredentialLike>[] {
   const p = (s: string) => `${prefix}${s}`;
   return [
-    (c) => allOrNone(p('auth.header_name'), p('auth.header_value'))(c),
-    (c) => allOrNone(p('auth.param_name'), p('auth.param_value'), p('auth.param_location'))(c),
+    (c) => allOrNone(p('auth.header_name'), p('auth.header_value'))(at(prefix, c)),
+    (c) => allOrNone(p('auth.param_name'), p('auth.param_value'), p('auth.param_location'))(at(prefix, c)),
+    (c) => allOrNone(p('auth.aws_access_key_id'), p('auth.aws_secret_access_key'))(at(prefix, c)),
+    (c) => azureEntraConfigProblem(c.model.provider, c.auth, env, prefix),
+  ];
+}
+
+/**
+ * Ours: Gemini takes its key in the query (`key`) or a header; in a translated JSON body it is an
+ * unknown field, a 400 on every request (shared/providers/gemini.ts withAuth).
+ */
+function geminiBodyCredentialProblem(c: CredentialLike, prefix: string): string | undefined {
+  return c.model.provider === 'gemini' && c.auth?.param_location === 'body'
+    ? `${prefix}auth.param_location 'body' is not supported by the gemini provider; use 'query' (param_name 'key') or a header`
+    : undefined;
+}
+
+function upstreamUrlProblem(u: string | null | undefined, prefix: string): string | undefined {
+  if (!u) return undefined;
+  try {
+    const url = new URL(u);
+    return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `${prefix}model.options.upstream_url: must be an http or https URL`;
+  } catch {
+    return `${prefix}model.options.upstream_url: not a valid URL: ${u}`;
+  }
+}
+
+/**
+ * Kong's entity checks on auth and model, with Kong's messages; `prefix` names the record's place. Then
+ * ours: the Entra ID fields, Mistral's Ollama format (self-hosted, so it needs the upstream's address,
+ * as llama2 does), the upstream URL.
+ */
+export function modelChecks(prefix = '', env: Env = process.env): ConfigCheck<ModelLike>[] {
+  return [
+    ...credentialChecks(prefix, env),
     (c) => (['bedrock', 'gemini'].includes(c.model.provider) && c.auth?.allow_override === true
       ? 'bedrock and gemini only support auth.allow_override = false' : undefined),
     (c) => {
@@ -198,16 +256,58 @@ export function modelChecks(prefix = ''): ConfigCheck<ModelLike>[] {
       }
       return undefined;
     },
+    (c) => (c.model.provider === 'mistral' && c.model.options?.mistral_format === 'ollama' && !c.model.options.upstream_url
+      ? "must set 'model.options.upstream_url' for mistral provider with mistral_format 'ollama'" : undefined),
+    (c) => upstreamUrlProblem(c.model.options?.upstream_url, prefix),
+  ];
+}
+
+interface RoutedLike extends ModelLike {
+  readonly route_type: string;
+}
+
+/**
+ * Ours: a target no request could ever be served by is refused here rather than on every request: a
+ * route type its provider, in the format its options name, has no translation for (Kong's request-time
+ * message, kong/llm/drivers/anthropic.lua), and a credential the provider cannot take. `serves` is the
+ * request path's own rule (shared/relay/prepare.ts targetServesRouteType).
+ */
+export function targetChecks<T extends RoutedLike>(serves: (target: T) => boolean, prefix = ''): ConfigCheck<T>[] {
+  return [
+    (c) => (serves(c) ? undefined : `${prefix}route_type: no transformer for ${c.model.provider}://${c.route_type}`),
+    (c) => (c.route_type === 'preserve' ? undefined : geminiBodyCredentialProblem(c, prefix)),
+  ];
+}
+
+/** The embeddings record, as its checks read it. */
+interface EmbeddingsLike extends CredentialLike {
+  readonly model: {
+    readonly provider: string;
+    readonly options: {
+      readonly upstream_url: string | null;
+      readonly azure: { readonly instance: string | null; readonly deployment_id: string | null } | null;
+    } | null;
+  };
+}
+
+/**
+ * The checks of a target's model that apply to the embeddings model (its record has no format options
+ * and no client credential to override), each naming `embeddings.` fields; and Azure's address, which
+ * the embeddings record spells `options.azure.instance` / `deployment_id` (shared/relay/embeddings-client.ts).
+ */
+export function embeddingsChecks(env: Env = process.env): ConfigCheck<EmbeddingsLike>[] {
+  const prefix = 'embeddings.';
+  return [
+    ...credentialChecks(prefix, env),
+    (c) => geminiBodyCredentialProblem(c, prefix),
     (c) => {
-      const u = c.model.options?.upstream_url;
-      if (!u) return undefined;
-      try {
-        const url = new URL(u);
-        return url.protocol === 'http:' || url.protocol === 'https:' ? undefined : `${p('model.options.upstream_url')}: must be an http or https URL`;
-      } catch {
-        return `${p('model.options.upstream_url')}: not a valid URL: ${u}`;
-      }
+      const o = c.model.options;
+      if (c.model.provider !== 'azure' || o?.upstream_url) return undefined;
+      const missing = (['instance', 'deployment_id'] as const).filter((k) => !o?.azure?.[k]);
+      return missing.length === 0 ? undefined
+        : `must set ${missing.map((k) => `'${prefix}model.options.azure.${k}'`).join(' and ')} (or '${prefix}model.options.upstream_url') for the azure embeddings provider`;
     },
+    (c) => upstreamUrlProblem(c.model.options?.upstream_url, prefix),
   ];
 }
 

@@ -1,12 +1,15 @@
-// Kong ai-proxy's request checks, in Kong's order and with its messages (kong-ai-plugins.md §2.2), for a
-// body already parsed as a JSON object.
+// Kong ai-proxy's request checks, in Kong's order and with its messages (kong/llm/plugin/shared-filters/
+// normalize-request.lua), for a body already parsed as a JSON object; then ours: the request against
+// OpenAI's schema for its route type (request-schema.ts), reported as OpenAI reports it (message, param, code).
+import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
+import { REQUEST_SCHEMAS } from './request-schema';
 import type { RouteType } from './types';
 export type { RouteType };
 export type ResponseStreaming = 'allow' | 'deny' | 'always';
 
 export type RequestCheck =
   | { ok: true; model: string | null; stream: boolean }
-  | { ok: false; status: 400; message: string; param?: string };
+  | { ok: false; status: 400; message: string; param?: string; code?: string };
 
 function bad(message: string, param?: string): RequestCheck {
   return param === undefined ? { ok: false, status: 400, message } : { ok: false, status: 400, message, param };
@@ -22,20 +25,82 @@ function jsonType(v: unknown): string {
   return 'an object';
 }
 
-/** Every message an object with a string role (past Kong's checks, which look only at the array). */
-function checkMessages(messages: readonly unknown[]): RequestCheck | undefined {
-  for (const [i, m] of messages.entries()) {
-    if (typeof m !== 'object' || m === null || Array.isArray(m)) {
-      return bad(`Invalid type for 'messages[${i}]': expected an object, but got ${jsonType(m)} instead.`, `messages[${i}]`);
+type Validator = ValidateFunction & { errors?: ErrorObject[] | null };
+
+/** One validator per route type, compiled once. */
+const validators: Partial<Record<RouteType, Validator>> = (() => {
+  // allErrors off: the first problem is the one reported (as OpenAI reports one).
+  const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true, strictTypes: false, logger: false });
+  const out: Partial<Record<RouteType, Validator>> = {};
+  for (const [route, schema] of Object.entries(REQUEST_SCHEMAS)) out[route as RouteType] = ajv.compile(schema);
+  return out;
+})();
+
+/** `/messages/0/content` → `messages[0].content`, as OpenAI names parameters. */
+function paramName(instancePath: string, property?: string): string {
+  const parts = instancePath.split('/').slice(1).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'));
+  if (property !== undefined) parts.push(property);
+  return parts.reduce((name, p) => (/^\d+$/.test(p) ? `${name}[${p}]` : name === '' ? p : `${name}.${p}`), '');
+}
+
+const TYPE_WORDS: Record<string, string> = {
+  string: 'a string', number: 'a number', integer: 'an integer', boolean: 'a boolean', object: 'an object', array: 'an array', null: 'null',
+};
+
+function expected(types: unknown): string {
+  const list = (Array.isArray(types) ? types : [types]).filter((t) => t !== 'null').map((t) => TYPE_WORDS[String(t)] ?? String(t));
+  return list.length === 1 ? list[0]! : `one of ${list.slice(0, -1).join(', ')} or ${list.at(-1)!}`;
+}
+
+function quoted(values: readonly unknown[]): string {
+  const q = values.map((v) => `'${String(v)}'`);
+  if (q.length <= 2) return q.join(' and ');
+  return `${q.slice(0, -1).join(', ')}, and ${q.at(-1)!}`;
+}
+
+/** The first schema error in OpenAI's words, with the parameter it concerns and OpenAI's code. */
+function describe(e: ErrorObject): { message: string; param: string; code: string } {
+  const param = paramName(e.instancePath);
+  const p = e.params as Record<string, unknown>;
+  switch (e.keyword) {
+    case 'required': {
+      const name = paramName(e.instancePath, String(p.missingProperty));
+      return { message: `Missing required parameter: '${name}'.`, param: name, code: 'missing_required_parameter' };
     }
-    const role = (m as { role?: unknown }).role;
-    if (typeof role !== 'string') {
-      return role === undefined
-        ? bad(`Missing required parameter: 'messages[${i}].role'.`, `messages[${i}].role`)
-        : bad(`Invalid type for 'messages[${i}].role': expected a string, but got ${jsonType(role)} instead.`, `messages[${i}].role`);
+    case 'type':
+      return { message: `Invalid type for '${param}': expected ${expected(p.type)}, but got ${jsonType(e.data)} instead.`, param, code: 'invalid_type' };
+    case 'enum':
+    case 'const': {
+      const allowed = e.keyword === 'enum' ? (p.allowedValues as unknown[]) : [p.allowedValue];
+      return { message: `Invalid value for '${param}': '${String(e.data)}'. Supported values are: ${quoted(allowed)}.`, param, code: 'invalid_value' };
     }
+    case 'minimum':
+    case 'maximum': {
+      const above = e.keyword === 'maximum';
+      return {
+        message: `Invalid '${param}': ${above ? 'above maximum' : 'below minimum'} value. Expected a value ${above ? '<=' : '>='} ${String(p.limit)}, but got ${String(e.data)} instead.`,
+        param, code: above ? 'value_above_maximum' : 'value_below_minimum',
+      };
+    }
+    case 'minItems':
+      return { message: `Invalid '${param}': empty array. Expected an array with minimum length ${String(p.limit)}, but got an empty array instead.`, param, code: 'empty_array' };
+    case 'maxItems':
+      return { message: `Invalid '${param}': array too long. Expected an array with maximum length ${String(p.limit)}, but got an array with length ${(e.data as unknown[]).length} instead.`, param, code: 'array_above_max_length' };
+    default:
+      return { message: `Invalid '${param}': ${e.message ?? 'not valid'}.`, param, code: 'invalid_value' };
   }
-  return undefined;
+}
+
+/** The request against its route type's schema (OpenAI's types and ranges); undefined when it passes. */
+function schemaCheck(body: Record<string, unknown>, routeType: RouteType): RequestCheck | undefined {
+  const validate = validators[routeType];
+  if (!validate || validate(body)) return undefined;
+  // if/then and the combinators only say that an inner rule failed: report the inner rule.
+  const errors = validate.errors ?? [];
+  const first = errors.find((e) => !['if', 'allOf', 'anyOf', 'oneOf'].includes(e.keyword)) ?? errors[0];
+  if (!first) return bad('request body is not valid');
+  const d = describe(first);
+  return { ok: false, status: 400, message: d.message, param: d.param, code: d.code };
 }
 
 function requestFormat(body: Record<string, unknown>): RouteType | 'both' | undefined {
@@ -69,12 +134,9 @@ export function checkRequest(body: Record<string, unknown>, routeType: RouteType
     const format = requestFormat(body);
     if (format === 'both') return bad('request matches multiple LLM request formats');
     if (format !== routeType) return bad(`[${format}] message format is not compatible with [${routeType}] route type`);
-    if (format === 'llm/v1/chat') {
-      const m = checkMessages(body.messages as unknown[]);
-      if (m) return m;
-    }
   }
   const stream = body.stream === true;
   if (stream && streaming === 'deny') return bad('response streaming is not enabled for this LLM');
-  return { ok: true, model, stream };
+  // Past Kong's checks, ours: every field a translation reads has OpenAI's type and range.
+  return schemaCheck(body, routeType) ?? { ok: true, model, stream };
 }

@@ -191,8 +191,20 @@ function stopSequences(stop: unknown): string[] | undefined {
 }
 
 /**
+ * At most one of temperature and top_p, temperature first: Claude Sonnet 4.5, Opus 4.1 and later answer
+ * 400 "`temperature` and `top_p` cannot both be specified" when both come, and Anthropic advises setting
+ * only one on every model. top_p goes only when no temperature is set.
+ */
+function samplingFields(temperature: number | null | undefined, topP: number | null | undefined): Record<string, number> {
+  if (temperature !== undefined && temperature !== null) return { temperature };
+  if (topP !== undefined && topP !== null) return { top_p: topP };
+  return {};
+}
+
+/**
  * The Messages API body for a chat or completions request. Config options (max_tokens, temperature,
- * top_p, top_k) win over the request's values, as in Kong 3.8+.
+ * top_p, top_k) win over the request's values. Kong's driver (kong/llm/drivers/anthropic.lua) sends
+ * temperature and max_tokens, never top_p or top_k; we send top_k, and top_p as `samplingFields` allows.
  */
 export function anthropicBody(body: ChatRequest | CompletionRequest, ctx: TargetContext): Record<string, unknown> {
   const o = ctx.options;
@@ -213,10 +225,7 @@ export function anthropicBody(body: ChatRequest | CompletionRequest, ctx: Target
   };
   const sys = system.filter((s) => s !== '');
   if (sys.length > 0) out.system = sys.join('\n\n');
-  const temperature = o.temperature ?? body.temperature;
-  if (temperature !== undefined && temperature !== null) out.temperature = temperature;
-  const topP = o.top_p ?? body.top_p;
-  if (topP !== undefined && topP !== null) out.top_p = topP;
+  Object.assign(out, samplingFields(o.temperature ?? body.temperature, o.top_p ?? body.top_p));
   const topK = o.top_k ?? body.top_k;
   if (topK !== undefined && topK !== null) out.top_k = topK;
   const stop = stopSequences(body.stop);

@@ -22,11 +22,22 @@ export function applyConfiguredAuth(req: UpstreamRequest, ctx: TargetContext): U
   return out;
 }
 
+/** Tokens fetched at run time (GCP OAuth, Entra ID), scrubbed like the configured keys; the newest kept. */
+const fetchedTokens = new Set<string>();
+const MAX_FETCHED_TOKENS = 64;
+
+/** A credential obtained at run time: from now on it is scrubbed from every text that reaches a client or a log. */
+export function scrubFromNowOn(token: string): void {
+  if (fetchedTokens.has(token)) return;
+  if (fetchedTokens.size >= MAX_FETCHED_TOKENS) fetchedTokens.delete(fetchedTokens.values().next().value!);
+  fetchedTokens.add(token);
+}
+
 /** Every credential value the context holds, longest first (so a key inside a header value goes too). */
 function secrets(ctx: TargetContext): string[] {
   const a = ctx.auth;
-  const values = [a?.header_value, a?.param_value, a?.aws_secret_access_key, a?.aws_access_key_id,
-    ctx.env.AWS_SECRET_ACCESS_KEY, ctx.env.AWS_SESSION_TOKEN];
+  const values = [a?.header_value, a?.param_value, a?.aws_secret_access_key, a?.aws_access_key_id, a?.azure_client_secret,
+    ctx.env.AWS_SECRET_ACCESS_KEY, ctx.env.AWS_SESSION_TOKEN, ctx.env.AZURE_CLIENT_SECRET, ...fetchedTokens];
   const out = new Set<string>();
   for (const v of values) {
     if (!v || v.length < 8) continue;

@@ -1,6 +1,10 @@
 // Azure OpenAI: OpenAI's format on a deployment URL,
 //   https://{azure_instance}.openai.azure.com/openai/deployments/{azure_deployment_id}/{operation}?api-version=…
-// with the key in the configured header (`api-key`, or `Authorization: Bearer <Entra token>`).
+// with the key in the configured header (`api-key`), or, with auth.azure_use_managed_identity, a Microsoft
+// Entra ID token as `Authorization: Bearer <token>` (azure-entra-identity.ts says which identity,
+// azure-entra-token.ts gets and keeps its token). As in Kong Enterprise (kong/plugins/ai-proxy/handler.lua),
+// the token replaces whatever Authorization the client sent; allow_override still applies to a configured
+// header or parameter (effectiveAuth, shared/relay/client-headers.ts).
 // upstream_path replaces the operation after the deployment (as Kong appends it); upstream_url replaces
 // the whole URL; `api-version` is always set (azure_api_version, Kong's default 2023-05-15).
 //
@@ -17,7 +21,8 @@
 // Kong takes the client's own `api-version` query argument over the configured one; the translation
 // does not see the client's query, so the configured version is used.
 import type { RouteType } from '../openai/types';
-import { applyConfiguredAuth } from './auth';
+import { applyConfiguredAuth, scrubFromNowOn } from './auth';
+import { azureEntraToken } from './azure-entra-token';
 import { parseOpenAIStyleError } from './errors';
 import { isObject, type Json } from './json';
 import { jsonRequest, openaiBody, openaiStreamTranslator, parseOpenAIResponse } from './openai';
@@ -25,7 +30,7 @@ import { openaiUsage } from './native-usage';
 import { normalisePath, resolveUrl } from './upstream';
 import {
   TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator, type TargetContext,
-  type UpstreamEvent,
+  type UpstreamEvent, type UpstreamRequest,
 } from './types';
 
 
@@ -88,6 +93,18 @@ function azureStreamTranslator(ctx: TargetContext): StreamTranslator {
   };
 }
 
+/** The configured header or parameter, then the Entra ID token when the target uses one. */
+async function withAuth(req: UpstreamRequest, ctx: TargetContext): Promise<UpstreamRequest> {
+  const out = applyConfiguredAuth(req, ctx);
+  const a = ctx.auth;
+  if (a?.azure_use_managed_identity) {
+    const token = await azureEntraToken(a, ctx.env);
+    scrubFromNowOn(token);
+    out.headers.authorization = `Bearer ${token}`;
+  }
+  return out;
+}
+
 /** Azure's errors are OpenAI's shape (string codes such as "429", "DeploymentNotFound", "content_filter"). */
 export function parseAzureError(status: number, body: unknown, ctx: TargetContext): ProviderError {
   const e = parseOpenAIStyleError(status, body, ctx);
@@ -103,10 +120,10 @@ export const azureProvider: Provider = {
   framing: () => 'sse',
   async buildRequest(body, ctx) {
     const url = azureUrl(ctx);
-    if (ctx.routeType === 'preserve') return applyConfiguredAuth(jsonRequest(url, body), ctx);
+    if (ctx.routeType === 'preserve') return withAuth(jsonRequest(url, body), ctx);
     const out = openaiBody(body, ctx);
     if (!azureTakesStreamOptions(apiVersion(ctx))) delete out.stream_options;
-    return applyConfiguredAuth(jsonRequest(url, out), ctx);
+    return withAuth(jsonRequest(url, out), ctx);
   },
   parseResponse: parseOpenAIResponse,
   streamTranslator: azureStreamTranslator,

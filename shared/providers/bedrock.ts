@@ -22,7 +22,7 @@ import { awsCredentials, awsRegion } from './bedrock-credentials';
 import { embeddingsBody, parseEmbeddings } from './bedrock-embeddings';
 import { signRequest } from './bedrock-sigv4';
 import { fallbackMessage, providerError } from './errors';
-import { resolveUrl } from './upstream';
+import { encodePathSegment, resolveUrl } from './upstream';
 import { bedrockUsage } from './native-usage';
 import {
   ProviderStreamError, TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator,
@@ -33,13 +33,9 @@ import { eventJson, isObject, num, type Json, parseJson } from './json';
 // ---------------------------------------------------------------------------------------------------
 // URL
 
-/** RFC 3986 percent-encoding of a path segment (the AWS SDK's own model id encoding: `:` → %3A, `/` → %2F). */
-function encodeSegment(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
+/** The operation path, the model id as one segment (as the AWS SDK encodes it: `:` → %3A, `/` → %2F). */
 function operation(ctx: TargetContext): string {
-  const id = encodeSegment(ctx.model);
+  const id = encodePathSegment(ctx.model);
   if (ctx.routeType === 'llm/v1/embeddings') return `/model/${id}/invoke`;
   return `/model/${id}/${ctx.stream ? 'converse-stream' : 'converse'}`;
 }
@@ -224,6 +220,11 @@ function toolConfig(body: ChatRequest): Json | undefined {
   return { tools: specs, ...(toolChoice ? { toolChoice } : {}) };
 }
 
+/** A Claude model: its id, inference profile (`us.anthropic...`) or ARN names `anthropic.`. */
+function isAnthropicModel(model: string): boolean {
+  return /(^|[./:])anthropic\./.test(model.toLowerCase());
+}
+
 /**
  * top_k has no place in Converse's inferenceConfig; it goes to additionalModelRequestFields under the name
  * the model family takes: Anthropic `top_k`, Amazon Nova `inferenceConfig.topK`, Cohere Command `k`. The
@@ -233,7 +234,7 @@ function toolConfig(body: ChatRequest): Json | undefined {
  */
 function topKFields(model: string, topK: number): Json | undefined {
   const id = model.toLowerCase();
-  if (/(^|[./:])anthropic\./.test(id)) return { top_k: topK };
+  if (isAnthropicModel(id)) return { top_k: topK };
   if (/(^|[./:])amazon\.nova-/.test(id)) return { inferenceConfig: { topK } };
   if (/(^|[./:])cohere\.command/.test(id)) return { k: topK };
   return undefined;
@@ -249,12 +250,15 @@ function inferenceFields(body: ChatRequest | CompletionRequest, ctx: TargetConte
   const o = ctx.options;
   const out: Json = {};
   const inference: Json = {};
-  const maxTokens = num(body.max_completion_tokens) ?? num(body.max_tokens) ?? num(o.max_tokens);
+  // The config's max_tokens wins over the client's (kong/llm/drivers/shared.lua merge_config_defaults).
+  const maxTokens = num(o.max_tokens) ?? num(body.max_completion_tokens) ?? num(body.max_tokens);
   if (maxTokens !== undefined) inference.maxTokens = maxTokens;
   const temperature = num(body.temperature) ?? num(o.temperature);
   if (temperature !== undefined) inference.temperature = temperature;
   const topP = num(body.top_p) ?? num(o.top_p);
-  if (topP !== undefined) inference.topP = topP;
+  // Claude models get at most one of the two, temperature first: newer ones refuse both (the rule and
+  // its reason: anthropic-request.ts `samplingFields`). Other families take both.
+  if (topP !== undefined && !(temperature !== undefined && isAnthropicModel(ctx.model))) inference.topP = topP;
   const stop = typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop.filter((s) => typeof s === 'string') : [];
   if (stop.length > 0) inference.stopSequences = stop;
   if (Object.keys(inference).length > 0) out.inferenceConfig = inference;

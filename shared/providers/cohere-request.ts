@@ -1,7 +1,8 @@
 // OpenAI requests → Cohere v2 bodies: POST /v2/chat (chat and legacy completions) and /v2/embed.
 // Facts: provider-formats.md §7; Cohere's v2 API reference and its TypeScript SDK (cohere-typescript).
 // Kong still speaks Cohere v1 (/v1/chat, chat_history with system turns as USER, tools sent unchanged);
-// v2 takes OpenAI-like messages and tools, so far less is lost.
+// v2 takes OpenAI-like messages and tools, so far less is lost. A config naming /v1/chat gets v1
+// (cohere-v1-request.ts).
 import type {
   ChatMessage, ChatRequest, CompletionRequest, ContentPart, EmbeddingsRequest, ToolChoice, ToolDefinition,
 } from '../openai/types';
@@ -29,7 +30,8 @@ function userContent(content: ChatMessage['content']): string | Obj[] {
   });
 }
 
-function plainText(content: ChatMessage['content'], role: string): string {
+/** The text of a message that may only hold text (string or text parts). */
+export function plainText(content: ChatMessage['content'], role: string): string {
   if (content === null || content === undefined) return '';
   if (typeof content === 'string') return content;
   return content.map((p) => String(textPart(p, role).text)).join('');
@@ -98,14 +100,14 @@ function stopSequences(stop: unknown): string[] | undefined {
   return undefined;
 }
 
-/** The /v2/chat body. Config options (max_tokens, temperature, top_p, top_k) win over the request's. */
-export function cohereChatBody(body: ChatRequest | CompletionRequest, ctx: TargetContext): Obj {
+/**
+ * The sampling fields, named alike in /v1/chat and /v2/chat. Config options (max_tokens, temperature,
+ * top_p, top_k) win over the request's.
+ */
+export function cohereSamplingFields(body: ChatRequest | CompletionRequest, ctx: TargetContext): Obj {
   const o = ctx.options;
-  const messages = ctx.routeType === 'llm/v1/completions'
-    ? [{ role: 'user', content: (body as CompletionRequest).prompt }]
-    : ((body as ChatRequest).messages ?? []).map(translateMessage).filter((m): m is Obj => m !== null);
   if (typeof body.n === 'number' && body.n > 1) fail('cohere returns one choice per request (n > 1 is not supported)');
-  const out: Obj = { model: ctx.model, messages };
+  const out: Obj = {};
   const set = (key: string, v: unknown) => {
     if (v !== undefined && v !== null) out[key] = v;
   };
@@ -117,6 +119,15 @@ export function cohereChatBody(body: ChatRequest | CompletionRequest, ctx: Targe
   set('seed', body.seed);
   set('frequency_penalty', body.frequency_penalty);
   set('presence_penalty', body.presence_penalty);
+  return out;
+}
+
+/** The /v2/chat body. */
+export function cohereChatBody(body: ChatRequest | CompletionRequest, ctx: TargetContext): Obj {
+  const messages = ctx.routeType === 'llm/v1/completions'
+    ? [{ role: 'user', content: (body as CompletionRequest).prompt }]
+    : ((body as ChatRequest).messages ?? []).map(translateMessage).filter((m): m is Obj => m !== null);
+  const out: Obj = { model: ctx.model, messages, ...cohereSamplingFields(body, ctx) };
 
   if (ctx.routeType === 'llm/v1/chat') {
     const chat = body as ChatRequest;

@@ -1,4 +1,5 @@
-// Cohere v2 chat and embed responses and errors → OpenAI's shapes (provider-formats.md §0.2, §0.3, §7).
+// Cohere chat (v2, and v1 for configs naming /v1/chat) and embed responses and errors → OpenAI's shapes
+// (provider-formats.md §0.2, §0.3, §7).
 import type { ChatCompletion, EmbeddingsList, FinishReason, OpenAIResponseBody, TextCompletion, ToolCall, Usage } from '../openai/types';
 import { fallbackMessage, providerError } from './errors';
 import { TranslationError, type ProviderError, type TargetContext } from './types';
@@ -15,8 +16,17 @@ export function mapFinishReason(reason: unknown): FinishReason | null {
   }
 }
 
+/** v2's ERROR and TIMEOUT; v1's ERROR, ERROR_TOXIC, ERROR_LIMIT and USER_CANCEL. */
+const FAILURES = new Set(['ERROR', 'TIMEOUT', 'ERROR_TOXIC', 'ERROR_LIMIT', 'USER_CANCEL']);
+
 export function isFailure(reason: unknown): boolean {
-  return reason === 'ERROR' || reason === 'TIMEOUT';
+  return typeof reason === 'string' && FAILURES.has(reason);
+}
+
+/** A failed generation inside a stream: 504 for a timeout, else 500; Cohere's own text when it gives one. */
+export function generationFailure(reason: unknown, detail: unknown, ctx: TargetContext): ProviderError {
+  return providerError(reason === 'TIMEOUT' ? 504 : 500,
+    typeof detail === 'string' && detail !== '' ? detail : `cohere generation failed (${String(reason)})`, ctx);
 }
 
 /**
@@ -43,21 +53,8 @@ function toolCall(v: unknown): ToolCall | null {
     function: { name: String(v.function.name), arguments: typeof args === 'string' ? args : JSON.stringify(args ?? {}) } };
 }
 
-function parseChat(body: Record<string, unknown>, ctx: TargetContext): ChatCompletion | TextCompletion {
-  const message = isObject(body.message) ? body.message : null;
-  if (!message) throw new TranslationError("'message' not in cohere response");
-  if (isFailure(body.finish_reason)) throw new TranslationError(`cohere generation failed (${String(body.finish_reason)})`);
-  let text = '';
-  if (typeof message.content === 'string') text = message.content;
-  else if (Array.isArray(message.content)) {
-    for (const c of message.content) if (isObject(c) && c.type === 'text' && typeof c.text === 'string') text += c.text;
-  }
-  const toolCalls = (Array.isArray(message.tool_calls) ? message.tool_calls : []).map(toolCall).filter((t): t is ToolCall => t !== null);
-  // With tool calls Cohere gives its reasoning as `tool_plan` and no content (streamed as content too).
-  if (text === '' && typeof message.tool_plan === 'string') text = message.tool_plan;
-  const id = typeof body.id === 'string' ? body.id : `chatcmpl-${ctx.requestId}`;
-  const finish = mapFinishReason(body.finish_reason);
-  const usage = cohereUsage(body.usage);
+function answer(ctx: TargetContext, id: string, text: string, toolCalls: ToolCall[], finish: FinishReason | null,
+  usage: Usage | undefined): ChatCompletion | TextCompletion {
   const created = ctx.now();
   if (ctx.routeType === 'llm/v1/completions') {
     const out: TextCompletion = { id, object: 'text_completion', created, model: ctx.model,
@@ -74,6 +71,33 @@ function parseChat(body: Record<string, unknown>, ctx: TargetContext): ChatCompl
     choices: [{ index: 0, message: msg, finish_reason: finish, logprobs: null }] };
   if (usage) out.usage = usage;
   return out;
+}
+
+/**
+ * A v1 chat answer (`text`, `generation_id`, `meta` counts), whichever URL it came from: a v1 upstream
+ * behind a v2 URL still gets through. We send v1 no tools, so it carries none.
+ */
+function parseV1Chat(body: Record<string, unknown>, ctx: TargetContext): ChatCompletion | TextCompletion {
+  if (isFailure(body.finish_reason)) throw new TranslationError(`cohere generation failed (${String(body.finish_reason)})`);
+  const id = typeof body.generation_id === 'string' ? body.generation_id : `chatcmpl-${ctx.requestId}`;
+  return answer(ctx, id, String(body.text), [], mapFinishReason(body.finish_reason) ?? 'stop', cohereUsage(body.meta));
+}
+
+function parseChat(body: Record<string, unknown>, ctx: TargetContext): ChatCompletion | TextCompletion {
+  const message = isObject(body.message) ? body.message : null;
+  if (!message && typeof body.text === 'string') return parseV1Chat(body, ctx);
+  if (!message) throw new TranslationError("neither 'message' (v2) nor 'text' (v1) in cohere response");
+  if (isFailure(body.finish_reason)) throw new TranslationError(`cohere generation failed (${String(body.finish_reason)})`);
+  let text = '';
+  if (typeof message.content === 'string') text = message.content;
+  else if (Array.isArray(message.content)) {
+    for (const c of message.content) if (isObject(c) && c.type === 'text' && typeof c.text === 'string') text += c.text;
+  }
+  const toolCalls = (Array.isArray(message.tool_calls) ? message.tool_calls : []).map(toolCall).filter((t): t is ToolCall => t !== null);
+  // With tool calls Cohere gives its reasoning as `tool_plan` and no content (streamed as content too).
+  if (text === '' && typeof message.tool_plan === 'string') text = message.tool_plan;
+  const id = typeof body.id === 'string' ? body.id : `chatcmpl-${ctx.requestId}`;
+  return answer(ctx, id, text, toolCalls, mapFinishReason(body.finish_reason), cohereUsage(body.usage));
 }
 
 /** Float vectors; a client's base64 encoding_format is applied by the proxy (shared/openai/embeddings-encoding.ts). */

@@ -2,7 +2,7 @@
 // tool-call-start/delta/end, citation-*, debug, message-end, then `data: [DONE]`) → OpenAI chunks.
 import type { ChatCompletionChunk, FinishReason, ToolCallDelta, Usage } from '../openai/types';
 import { providerError } from './errors';
-import { cohereUsage, isFailure, mapFinishReason } from './cohere-response';
+import { cohereUsage, generationFailure, isFailure, mapFinishReason } from './cohere-response';
 import { eventJson, isObject } from './json';
 import {
   ProviderStreamError, TranslationError, type StreamChunk, type StreamTranslator, type TargetContext, type UpstreamEvent,
@@ -14,6 +14,18 @@ function deltaMessage(v: Record<string, unknown>): Record<string, unknown> {
   return isObject(d.message) ? d.message : {};
 }
 
+type Delta = ChatCompletionChunk['choices'][number]['delta'];
+
+/** One OpenAI chunk of a Cohere stream (v1 or v2): a chat delta, or its text for completions. */
+export function cohereChunk(ctx: TargetContext, id: string, created: number, delta: Delta, finish: FinishReason | null): StreamChunk {
+  if (ctx.routeType === 'llm/v1/completions') {
+    return { id, object: 'text_completion', created, model: ctx.model,
+      choices: [{ index: 0, text: delta.content ?? '', finish_reason: finish, logprobs: null }] };
+  }
+  return { id, object: 'chat.completion.chunk', created, model: ctx.model,
+    choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] };
+}
+
 export function cohereStreamTranslator(ctx: TargetContext): StreamTranslator {
   const completions = ctx.routeType === 'llm/v1/completions';
   let id = `chatcmpl-${ctx.requestId}`;
@@ -23,14 +35,7 @@ export function cohereStreamTranslator(ctx: TargetContext): StreamTranslator {
   const toolIndex = new Map<number, number>();
   let ended = false;
 
-  const chunk = (delta: ChatCompletionChunk['choices'][number]['delta'], finish: FinishReason | null = null): StreamChunk => {
-    if (completions) {
-      return { id, object: 'text_completion', created, model: ctx.model,
-        choices: [{ index: 0, text: delta.content ?? '', finish_reason: finish, logprobs: null }] };
-    }
-    return { id, object: 'chat.completion.chunk', created, model: ctx.model,
-      choices: [{ index: 0, delta, finish_reason: finish, logprobs: null }] };
-  };
+  const chunk = (delta: Delta, finish: FinishReason | null = null): StreamChunk => cohereChunk(ctx, id, created, delta, finish);
   const text = (t: unknown): StreamChunk[] => (typeof t === 'string' && t !== '' ? [chunk({ content: t })] : []);
   const tool = (d: ToolCallDelta): StreamChunk[] => (completions ? [] : [chunk({ tool_calls: [d] })]);
 
@@ -73,11 +78,7 @@ export function cohereStreamTranslator(ctx: TargetContext): StreamTranslator {
         case 'message-end': {
           const d = isObject(v.delta) ? v.delta : {};
           usage = cohereUsage(d.usage) ?? usage;
-          if (isFailure(d.finish_reason)) {
-            const status = d.finish_reason === 'TIMEOUT' ? 504 : 500;
-            throw new ProviderStreamError(providerError(status,
-              typeof d.error === 'string' && d.error !== '' ? d.error : `cohere generation failed (${String(d.finish_reason)})`, ctx));
-          }
+          if (isFailure(d.finish_reason)) throw new ProviderStreamError(generationFailure(d.finish_reason, d.error, ctx));
           ended = true;
           return [chunk({}, mapFinishReason(d.finish_reason) ?? 'stop')];
         }

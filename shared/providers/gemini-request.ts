@@ -201,10 +201,14 @@ function tools(req: ChatRequest): GeminiChatBody['tools'] {
   return [{ functionDeclarations: decls }];
 }
 
-/** The generation settings every generateContent route shares. */
-export function generationConfig(req: SamplingFields & { response_format?: ChatRequest['response_format'] }): Json | undefined {
+/**
+ * The generation settings every generateContent route shares. `configMaxTokens` (model.options.max_tokens)
+ * wins over the client's max_completion_tokens and max_tokens (kong/llm/drivers/shared.lua merge_config_defaults).
+ */
+export function generationConfig(req: SamplingFields & { response_format?: ChatRequest['response_format'] },
+  configMaxTokens: number | null): Json | undefined {
   const g: Json = {};
-  const max = req.max_completion_tokens ?? req.max_tokens;
+  const max = configMaxTokens ?? req.max_completion_tokens ?? req.max_tokens;
   if (typeof max === 'number') g.maxOutputTokens = max;
   if (typeof req.temperature === 'number') g.temperature = req.temperature;
   if (typeof req.top_p === 'number') g.topP = req.top_p;
@@ -229,7 +233,7 @@ export function generationConfig(req: SamplingFields & { response_format?: ChatR
   return Object.keys(g).length > 0 ? g : undefined;
 }
 
-export function chatBody(req: ChatRequest, model: string): GeminiChatBody {
+export function chatBody(req: ChatRequest, model: string, configMaxTokens: number | null): GeminiChatBody {
   if (!Array.isArray(req.messages)) throw new TranslationError('messages must be an array');
   const system: Array<{ text: string }> = [];
   const contents: GeminiContent[] = [];
@@ -294,15 +298,15 @@ export function chatBody(req: ChatRequest, model: string): GeminiChatBody {
   if (t !== undefined) body.tools = t;
   const tc = toolChoice(req.tool_choice);
   if (tc !== undefined) body.toolConfig = tc;
-  const g = generationConfig(req);
+  const g = generationConfig(req, configMaxTokens);
   if (g !== undefined) body.generationConfig = g;
   return body;
 }
 
-export function completionBody(req: CompletionRequest): GeminiChatBody {
+export function completionBody(req: CompletionRequest, configMaxTokens: number | null): GeminiChatBody {
   if (typeof req.prompt !== 'string') throw new TranslationError('prompt must be a string');
   const body: GeminiChatBody = { contents: [{ role: 'user', parts: [{ text: req.prompt }] }] };
-  const g = generationConfig(req);
+  const g = generationConfig(req, configMaxTokens);
   if (g !== undefined) body.generationConfig = g;
   return body;
 }

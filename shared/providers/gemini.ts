@@ -3,11 +3,11 @@
 // account). Chat, legacy completions and embeddings are translated; `preserve` sends the client's body
 // (Gemini's own format) to the model's generateContent operation untouched.
 import type { ChatRequest, CompletionRequest, EmbeddingsRequest, OpenAIResponseBody } from '../openai/types';
-import { applyConfiguredAuth } from './auth';
+import { applyConfiguredAuth, scrubFromNowOn } from './auth';
 import { gcpAccessToken, GcpCredentialError } from './gemini-gcp-token';
 import { batchEmbedBody, chatBody, completionBody, vertexPredictBody } from './gemini-request';
 import { geminiStreamTranslator, parseEmbeddings, parseGeminiError, parseGenerateContent } from './gemini-response';
-import { resolveUrl } from './upstream';
+import { encodePathSegment, resolveUrl } from './upstream';
 import { geminiUsage } from './native-usage';
 import { TranslationError, type Provider, type TargetContext, type UpstreamRequest } from './types';
 
@@ -26,9 +26,9 @@ function vertexTarget(ctx: TargetContext): VertexTarget | undefined {
   return { endpoint: g.api_endpoint, project: g.project_id, location: g.location_id };
 }
 
-/** A path segment: percent-encoded, but `@` (Vertex model versions) kept readable. */
+/** A path segment, but `@` (Vertex model versions) kept readable. */
 function seg(s: string): string {
-  return encodeURIComponent(s).replace(/%40/g, '@');
+  return encodePathSegment(s).replace(/%40/g, '@');
 }
 
 /** Vertex AI partner models speak their own formats (rawPredict); this module only speaks Gemini's. */
@@ -71,8 +71,8 @@ export function geminiUrl(ctx: TargetContext): string {
 
 function bodyFor(body: unknown, ctx: TargetContext): unknown {
   switch (ctx.routeType) {
-    case 'llm/v1/chat': return chatBody(body as ChatRequest, ctx.model);
-    case 'llm/v1/completions': return completionBody(body as CompletionRequest);
+    case 'llm/v1/chat': return chatBody(body as ChatRequest, ctx.model, ctx.options.max_tokens);
+    case 'llm/v1/completions': return completionBody(body as CompletionRequest, ctx.options.max_tokens);
     case 'llm/v1/embeddings': {
       const req = body as EmbeddingsRequest;
       return vertexTarget(ctx) !== undefined ? vertexPredictBody(req) : batchEmbedBody(req, ctx.model.replace(/^models\//, ''));
@@ -84,7 +84,8 @@ function bodyFor(body: unknown, ctx: TargetContext): unknown {
 async function withAuth(req: UpstreamRequest, ctx: TargetContext): Promise<UpstreamRequest> {
   const a = ctx.auth;
   // A credential in the JSON body means nothing to Gemini (an unknown field is a 400), and Kong never
-  // puts it in a translated body either: only the header and query forms are applied.
+  // puts it in a translated body either: only the header and query forms are applied. The config check
+  // refuses param_location 'body' (shared/llm/config-fields.ts); this stays as a backstop.
   const out = a !== null && a.param_location === 'body' && ctx.routeType !== 'preserve'
     ? applyConfiguredAuth(req, { ...ctx, auth: { ...a, param_name: null, param_value: null } })
     : applyConfiguredAuth(req, ctx);
@@ -93,7 +94,9 @@ async function withAuth(req: UpstreamRequest, ctx: TargetContext): Promise<Upstr
     if (json === undefined || json.trim() === '') {
       throw new GcpCredentialError('auth.gcp_use_service_account is set, but neither auth.gcp_service_account_json nor the GCP_SERVICE_ACCOUNT variable holds a service account key');
     }
-    out.headers.authorization = `Bearer ${await gcpAccessToken(json)}`;
+    const token = await gcpAccessToken(json);
+    scrubFromNowOn(token);
+    out.headers.authorization = `Bearer ${token}`;
   }
   return out;
 }

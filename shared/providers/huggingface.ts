@@ -27,7 +27,7 @@ import { eventJson, isObject, num, type Json } from './json';
 import { singlePrompt, stopList } from './ollama-format';
 import { jsonRequest, openaiBody, parseOpenAIResponse } from './openai';
 import { openaiUsage } from './native-usage';
-import { resolveUrl } from './upstream';
+import { encodePathSegment, resolveUrl } from './upstream';
 import {
   ProviderStreamError, TranslationError, type Provider, type ProviderError, type StreamChunk, type StreamTranslator,
   type TargetContext, type UpstreamEvent,
@@ -353,7 +353,7 @@ function hfHeaders(ctx: TargetContext): Record<string, string> {
 
 /** A model id in a URL path: the namespace slash stays a slash. */
 function modelPath(model: string): string {
-  return model.split('/').map(encodeURIComponent).join('/');
+  return model.split('/').map(encodePathSegment).join('/');
 }
 
 /** HF errors: `{"error": "..."}` (TGI adds error_type), a list of messages, 503 with `estimated_time` while loading. */

@@ -8,7 +8,9 @@
 // Differences from Kong: Kong's template separates the parts with single spaces and closes the system
 // block of completions with `<<SYS>>`; completions get a hard-coded "You are a helpful assistant."
 // system prompt there. We render Meta's template, and a completion prompt as one user turn.
-import type { ChatMessage, ChatRequest, CompletionRequest, OpenAIRequestBody } from '../openai/types';
+import type { ChatMessage, ChatRequest, CompletionRequest, OpenAIRequestBody, Usage } from '../openai/types';
+import { isObject } from './json';
+import { openaiUsage } from './native-usage';
 import { singlePrompt } from './ollama-format';
 import { TranslationError, type TargetContext } from './types';
 
@@ -69,4 +71,16 @@ export function llama2Inputs(body: OpenAIRequestBody, ctx: TargetContext): strin
 export function llama2Answer(generated: string): string {
   const at = generated.lastIndexOf('[/INST]');
   return (at >= 0 ? generated.slice(at + '[/INST]'.length) : generated).trim();
+}
+
+/**
+ * The generation in a raw answer, and the usage beside it. Besides TGI's shapes (`[{generated_text,
+ * details}]`, `{generated_text, details}`) the answer may be `{"data": [{generated_text}], "usage"?}`:
+ * the shape Kong's raw driver reads (kong/llm/drivers/llama2.lua `from_raw`), so an upstream that works
+ * behind Kong works here. Its `usage`, in OpenAI's counts, is passed on as Kong does.
+ */
+export function llama2RawGeneration(body: unknown): { generation: unknown; usage?: Usage } {
+  if (!isObject(body) || !Array.isArray(body.data)) return { generation: body };
+  const usage = openaiUsage(body);
+  return usage ? { generation: body.data[0], usage } : { generation: body.data[0] };
 }

@@ -3,7 +3,8 @@
 // - `openai`: an OpenAI-compatible server (vLLM, llama.cpp, TGI, Ollama's /v1): OpenAI's body, the
 //   answer read leniently (huggingface.ts compat*);
 // - `ollama`: Ollama's native API (ollama-format.ts);
-// - `raw`: Llama-2-chat's prompt template over TGI's native API (llama2-raw.ts, huggingface.ts tgi*).
+// - `raw`: Llama-2-chat's prompt template over TGI's native API (llama2-raw.ts, huggingface.ts tgi*);
+//   the answer may also come in the `{"data": [...]}` shape Kong's raw driver reads.
 // An upstream_url without a path gets the route's usual path (/v1/chat/completions, /api/chat, ...);
 // with a path it is used as is, as in Kong.
 import type { ChatRequest, CompletionRequest } from '../openai/types';
@@ -11,7 +12,7 @@ import { applyConfiguredAuth } from './auth';
 import { parseOpenAIStyleError } from './errors';
 import { compatStreamTranslator, parseCompatResponse, parseHuggingFaceError, parseTgiGeneration, tgiGenerateBody,
   tgiTokenStreamTranslator } from './huggingface';
-import { llama2Answer, llama2Inputs } from './llama2-raw';
+import { llama2Answer, llama2Inputs, llama2RawGeneration } from './llama2-raw';
 import { OLLAMA_PATHS, ollamaRequestBody, ollamaStreamTranslator, parseOllamaResponse, upstreamUrlWithDefaultPath } from './ollama-format';
 import { jsonRequest, OPENAI_PATHS, openaiBody } from './openai';
 import { ollamaUsage, openaiUsage } from './native-usage';
@@ -28,6 +29,8 @@ function formatOf(ctx: TargetContext): Llama2Format {
 export const llama2Provider: Provider = {
   name: 'llama2',
   routeTypes: ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'],
+  // The raw format is a prompt template over text generation: it has no embeddings.
+  serves: (routeType, options) => routeType !== 'llm/v1/embeddings' || options.llama2_format !== 'raw',
   framing: (ctx) => (ctx.options.llama2_format === 'ollama' ? 'ndjson' : 'sse'),
   async buildRequest(body, ctx) {
     if (ctx.routeType === 'preserve') {
@@ -42,6 +45,7 @@ export const llama2Provider: Provider = {
       const url = upstreamUrlWithDefaultPath(ctx, OLLAMA_PATHS[ctx.routeType]);
       return applyConfiguredAuth(jsonRequest(url, ollamaRequestBody(body, ctx)), ctx);
     }
+    // A backstop for callers that skip `serves` (the config check and prepare.ts refuse this first).
     if (ctx.routeType === 'llm/v1/embeddings') {
       throw new TranslationError('llama2 raw format has no embeddings; use llama2_format openai or ollama');
     }
@@ -53,19 +57,21 @@ export const llama2Provider: Provider = {
     const format = formatOf(ctx);
     if (format === 'openai') return parseCompatResponse(body, ctx);
     if (format === 'ollama') return parseOllamaResponse(body, ctx);
-    const g = parseTgiGeneration(body, ctx);
+    const raw = llama2RawGeneration(body);
+    const g = parseTgiGeneration(raw.generation, ctx);
     const text = llama2Answer(g.text);
+    const usage = g.usage ?? raw.usage;
     if (ctx.routeType === 'llm/v1/completions') {
       return {
         id: `cmpl-${ctx.requestId}`, object: 'text_completion', created: ctx.now(), model: ctx.model,
         choices: [{ index: 0, text, finish_reason: g.finish, logprobs: null }],
-        ...(g.usage ? { usage: g.usage } : {}),
+        ...(usage ? { usage } : {}),
       };
     }
     return {
       id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion', created: ctx.now(), model: ctx.model,
       choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: g.finish }],
-      ...(g.usage ? { usage: g.usage } : {}),
+      ...(usage ? { usage } : {}),
     };
   },
   streamTranslator(ctx) {

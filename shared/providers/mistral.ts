@@ -212,6 +212,8 @@ function isOllama(ctx: TargetContext): boolean {
 export const mistralProvider: Provider = {
   name: 'mistral',
   routeTypes: ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'],
+  // Legacy completions only through Ollama: La Plateforme has no such operation.
+  serves: (routeType, options) => routeType !== 'llm/v1/completions' || options.mistral_format === 'ollama',
   framing: (ctx) => (isOllama(ctx) ? 'ndjson' : 'sse'),
   async buildRequest(body, ctx) {
     const o = ctx.options;
@@ -223,6 +225,7 @@ export const mistralProvider: Provider = {
       const url = upstreamUrlWithDefaultPath(ctx, OLLAMA_PATHS[ctx.routeType]);
       return applyConfiguredAuth(jsonRequest(url, ollamaRequestBody(body, ctx)), ctx);
     }
+    // A backstop for callers that skip `serves` (the config check and prepare.ts refuse this first).
     if (ctx.routeType === 'llm/v1/completions') {
       throw new TranslationError("Mistral's API has no legacy completions; use llm/v1/chat, or mistral_format ollama");
     }

@@ -20,10 +20,28 @@ export const OPENAI_PATHS: Readonly<Record<Exclude<RouteType, 'preserve'>, strin
   'llm/v1/embeddings': '/v1/embeddings',
 };
 
+function isGiven(v: unknown): boolean {
+  return v !== undefined && v !== null;
+}
+
 /**
- * The body an OpenAI-format upstream gets: the configured model, `stream` explicit, and on a stream
- * usage always requested (the pipeline drops the usage chunk again when the client did not ask).
- * `top_k` is not OpenAI's and is removed.
+ * The config's max_tokens over the client's (kong/llm/drivers/shared.lua merge_config_defaults), in the
+ * field the client used: OpenAI's reasoning models refuse `max_tokens`, so a client's
+ * `max_completion_tokens` takes the config's value rather than getting a `max_tokens` beside it.
+ * The fields to set on the body.
+ */
+export function configuredMaxTokens(body: Readonly<Record<string, unknown>>, maxTokens: number): Record<string, number> {
+  const completion = isGiven(body.max_completion_tokens);
+  return {
+    ...(completion ? { max_completion_tokens: maxTokens } : {}),
+    ...(!completion || isGiven(body.max_tokens) ? { max_tokens: maxTokens } : {}),
+  };
+}
+
+/**
+ * The body an OpenAI-format upstream gets: the configured model and max_tokens, `stream` explicit, and
+ * on a stream usage always requested (the pipeline drops the usage chunk again when the client did not
+ * ask). `top_k` is not OpenAI's and is removed.
  */
 export function openaiBody(body: OpenAIRequestBody, ctx: TargetContext): Record<string, unknown> {
   const out: Record<string, unknown> = { ...body, model: ctx.model };
@@ -33,6 +51,7 @@ export function openaiBody(body: OpenAIRequestBody, ctx: TargetContext): Record<
     delete out.stream_options;
     return out;
   }
+  if (ctx.options.max_tokens !== null) Object.assign(out, configuredMaxTokens(out, ctx.options.max_tokens));
   out.stream = ctx.stream;
   if (ctx.stream) out.stream_options = { ...(body as { stream_options?: object }).stream_options, include_usage: true };
   else delete out.stream_options;

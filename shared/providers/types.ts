@@ -135,6 +135,13 @@ export class ProviderStreamError extends Error {
 export interface Provider {
   readonly name: ProviderName;
   readonly routeTypes: readonly RouteType[];
+  /**
+   * Narrows `routeTypes` by the configured options, for a provider whose formats serve different route
+   * types (Mistral's API has no legacy completions, Llama's raw format no embeddings). Pure: the
+   * configuration check and the request path both ask it (shared/relay/prepare.ts `providerServes`).
+   * Absent: every route type in `routeTypes` is served.
+   */
+  serves?(routeType: RouteType, options: ModelOptions): boolean;
   /** The stream framing of this provider for this call (some depend on a format option). */
   framing(ctx: TargetContext): StreamFraming;
   /**

@@ -1,5 +1,7 @@
 // Where a provider is reached: scheme, host, port and path, from its default base URL or the operator's
 // upstream_url / upstream_path override.
+import { TranslationError } from './types';
+
 export interface UpstreamTarget {
   scheme: 'http' | 'https';
   host: string;
@@ -22,6 +24,16 @@ export function parseUpstreamUrl(url: string): UpstreamTarget {
     port: u.port ? Number(u.port) : scheme === 'https' ? 443 : 80,
     path: normalisePath(u.pathname),
   };
+}
+
+/**
+ * One path segment from a value a client may choose (a model name): percent-encoded as SigV4's canonical
+ * form wants (RFC 3986). `.` and `..` are refused: URL parsers resolve them (`%2E%2E` too), and the path
+ * would walk up to another of the provider's operations.
+ */
+export function encodePathSegment(s: string): string {
+  if (s === '.' || s === '..') throw new TranslationError(`'${s}' cannot name a model`);
+  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }
 
 /** A path starts with exactly one slash. */

@@ -118,8 +118,10 @@ export async function readJsonAnswer(call: ProviderCall, up: UpstreamResponse): 
   try {
     out = provider.parseResponse(parsed, ctx);
   } catch (e) {
+    // An answer the translation cannot read is the provider's fault; one it breaks on, ours: either way
+    // the client gets Kong's 500, and the log line says which.
     if (e instanceof TranslationError) return invalid(redactSecrets(e.message, ctx));
-    throw e;
+    return invalid(`internal error reading the answer: ${redactSecrets(e instanceof Error ? e.message : String(e), ctx)}`);
   }
   if (ctx.routeType === 'llm/v1/embeddings') out = encodeEmbeddings(out as EmbeddingsList, call.body.encoding_format);
   return { ok: true, answer: { out, usage: (out as { usage?: Usage }).usage } };

@@ -33,8 +33,17 @@ export interface HandlerDeps {
 
 type ReadBody = { ok: true; bytes: Buffer } | { ok: false; size: number };
 
-/** Reads the body; past `max` bytes keeps counting without keeping (a clear 413 after, not a reset). */
+/**
+ * Reads the body. A declared length over `max` is refused at once, the body discarded as it comes; past
+ * `max` bytes of an undeclared length it keeps counting without keeping. Either way Kong may finish
+ * sending (a clear 413, not a reset that nginx would turn into a 502).
+ */
 function readBody(req: IncomingMessage, max: number): Promise<ReadBody> {
+  const declared = Number(req.headers['content-length']);
+  if (Number.isFinite(declared) && declared > max) {
+    req.resume();
+    return Promise.resolve({ ok: false, size: declared });
+  }
   return new Promise((resolve, reject) => {
     const parts: Buffer[] = [];
     let size = 0;
@@ -165,8 +174,9 @@ export class RequestHandler {
       const prepared = await prepareCall(target, rc, client, o.requestId, this.deps.env);
       if (!prepared.ok) {
         if (prepared.cause !== undefined) {
-          const why = prepared.cause instanceof Error ? prepared.cause.message : String(prepared.cause);
-          this.deps.warn(`relay: request ${o.requestId}: ${prepared.message}: ${redactSecrets(why, o.ctx)}`);
+          // A bug gets its stack in the log (never in the answer); a credential failure its reason.
+          const cause = prepared.cause instanceof Error ? (prepared.why === 'internal' ? prepared.cause.stack ?? prepared.cause.message : prepared.cause.message) : String(prepared.cause);
+          this.deps.warn(`relay: request ${o.requestId}: ${prepared.message}: ${redactSecrets(cause, o.ctx)}`);
         }
         // The client's own mistake: every target would say the same.
         if (prepared.why === 'client') {
@@ -179,9 +189,10 @@ export class RequestHandler {
           answer: { kind: 'json', status: prepared.status, body: { error: { message: prepared.message, type: prepared.status >= 500 ? 'server_error' : 'invalid_request_error', param: null, code: null } }, headers: {} },
           message: prepared.message,
         };
-        this.record(o, rc, index, target, Date.now(), failed, prepared.why === 'translation');
+        const notTheTargets = prepared.why === 'translation' || prepared.why === 'internal';
+        this.record(o, rc, index, target, Date.now(), failed, notTheTargets);
         final = { failed, index, call: null };
-        if (prepared.why === 'translation' || router?.mayTryNext(failed.failure)) continue;
+        if (notTheTargets || router?.mayTryNext(failed.failure)) continue;
         break;
       }
       const call = prepared.call;
@@ -248,7 +259,7 @@ export class RequestHandler {
     }
     const up = r.up;
     o.llmLatency = Date.now() - rc.startedAt;
-    const headers = passedHeaders(up.headers);
+    const headers = passedHeaders(up.headers, (v) => redactSecrets(v, call.ctx));
     const ok = up.status >= 200 && up.status <= 299;
     const debug = header(req, 'kong-debug') !== undefined;
     const preserve = call.ctx.routeType === 'preserve';

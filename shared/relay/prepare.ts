@@ -2,11 +2,11 @@
 // messages (templating, prompts, model, format, streaming; kong-ai-plugins.md §2.2), the options the
 // config imposes, the credential allow_override permits, and the provider's own request (buildRequest).
 // ai-proxy-advanced prepares a call anew for every target it tries: each provider gets its own format.
-import type { OpenAIRequestBody } from '../openai/types';
+import type { OpenAIRequestBody, RouteType } from '../openai/types';
 import { checkRequest } from '../openai/validate-request';
-import { openaiProvider } from '../providers/openai';
+import { configuredMaxTokens, openaiProvider } from '../providers/openai';
 import { getProvider } from '../providers/registry';
-import { NO_OPTIONS, TranslationError, type ModelOptions, type Provider, type ProviderName, type TargetContext, type UpstreamRequest } from '../providers/types';
+import { CredentialError, NO_OPTIONS, TranslationError, type ModelOptions, type Provider, type ProviderName, type TargetContext, type UpstreamRequest } from '../providers/types';
 import { effectiveAuth, forwardableHeaders, type IncomingHeaders } from './client-headers';
 import type { RelayContext, TargetConfig } from './context';
 import { hasTemplates, resolveModel } from './templating';
@@ -32,10 +32,11 @@ export interface ProviderCall {
 /**
  * Why no call could be prepared: the client's request is wrong ('client': never retried elsewhere,
  * another target would say the same), this target cannot express it ('translation': a 400 from the
- * provider's translation, another target may), or the target's credential could not be had
- * ('credential': Kong's 500 "LLM request failed before proxying").
+ * provider's translation, another target may), the target's credential could not be had
+ * ('credential': Kong's 500 "LLM request failed before proxying"), or the translation broke on a
+ * request the schema let through ('internal': our bug, logged with its stack; another target may).
  */
-export type PrepareFailure = 'client' | 'translation' | 'credential';
+export type PrepareFailure = 'client' | 'translation' | 'credential' | 'internal';
 
 export type Prepared =
   | { ok: true; call: ProviderCall }
@@ -72,9 +73,23 @@ function optionsOf(model: TargetConfig['model']): ModelOptions {
   return o;
 }
 
+/** Whether the provider serves the route type in the format these options name. */
+export function providerServes(provider: Provider, routeType: RouteType, options: ModelOptions): boolean {
+  return provider.routeTypes.includes(routeType) && (provider.serves?.(routeType, options) ?? true);
+}
+
+/**
+ * The configuration check's view of `providerServes`: the same rule, asked of a configured target. A
+ * provider that cannot be resolved is availableProviderCheck's to report (shared/llm/config-fields.ts).
+ */
+export function targetServesRouteType(target: TargetConfig): boolean {
+  const provider = resolveProvider(target.model);
+  return provider === undefined || providerServes(provider, target.route_type, optionsOf(target.model));
+}
+
 /** Config options override the request's (Kong's merge_config_defaults since 3.8). */
 function applyOptions(body: Record<string, unknown>, o: ModelOptions): void {
-  if (o.max_tokens !== null) body.max_tokens = o.max_tokens;
+  if (o.max_tokens !== null) Object.assign(body, configuredMaxTokens(body, o.max_tokens));
   if (o.temperature !== null) body.temperature = o.temperature;
   if (o.top_p !== null) body.top_p = o.top_p;
   if (o.top_k !== null) body.top_k = o.top_k;
@@ -90,12 +105,16 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
   }
   const routeType = configured.route_type;
   const check = checkRequest(client.body, routeType, model.name, rc.responseStreaming);
-  if (!check.ok) return { ok: false, why: 'client', status: check.status, message: check.message, ...(check.param ? { param: check.param } : {}) };
+  if (!check.ok) {
+    return { ok: false, why: 'client', status: check.status, message: check.message, ...(check.param ? { param: check.param } : {}), ...(check.code ? { code: check.code } : {}) };
+  }
   const modelName = check.model ?? '';
 
   const provider = resolveProvider(model);
   if (!provider) return { ok: false, why: 'translation', status: 500, message: `provider ${model.provider} is not available in this build` };
-  if (!provider.routeTypes.includes(routeType)) {
+  let options = optionsOf(model);
+  // One rule with the configuration check, which refuses such a target first (plugins/ai-proxy.ts).
+  if (!providerServes(provider, routeType, options)) {
     return { ok: false, why: 'translation', status: 400, message: `no transformer for ${model.provider}://${routeType}` };
   }
 
@@ -103,7 +122,6 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
   const embeddings = routeType === 'llm/v1/embeddings';
   const stream = !embeddings && (check.stream || rc.responseStreaming === 'always');
   const body: Record<string, unknown> = preserve ? client.body : { ...client.body };
-  let options = optionsOf(model);
   if (!preserve) {
     if (!embeddings) {
       applyOptions(body, options);
@@ -136,7 +154,8 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
     request = await provider.buildRequest(body as unknown as OpenAIRequestBody, ctx);
   } catch (e) {
     if (e instanceof TranslationError) return { ok: false, why: 'translation', status: 400, message: e.message };
-    return { ok: false, why: 'credential', status: 500, message: 'LLM request failed before proxying', cause: e };
+    if (e instanceof CredentialError) return { ok: false, why: 'credential', status: 500, message: 'LLM request failed before proxying', cause: e };
+    return { ok: false, why: 'internal', status: 500, message: `the gateway could not translate this request for ${model.provider} (an internal error, logged)`, cause: e };
   }
   // The client's other headers go along; the provider's own (content type, version, credential) win.
   request = { ...request, headers: { ...forwardableHeaders(client.headers), ...request.headers } };

@@ -14,9 +14,13 @@ const NOT_PASSED = new Set([
   'server', 'alt-svc', 'via',
 ]);
 
-export function passedHeaders(h: Readonly<Record<string, string | string[] | undefined>>): OutgoingHttpHeaders {
+/** The provider's headers the client may see, each value through `scrub` (a provider may echo a key anywhere). */
+export function passedHeaders(h: Readonly<Record<string, string | string[] | undefined>>, scrub: (value: string) => string): OutgoingHttpHeaders {
   const out: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(h)) if (v !== undefined && !NOT_PASSED.has(k)) out[k] = v;
+  for (const [k, v] of Object.entries(h)) {
+    if (v === undefined || NOT_PASSED.has(k)) continue;
+    out[k] = typeof v === 'string' ? scrub(v) : v.map(scrub);
+  }
   return out;
 }
 

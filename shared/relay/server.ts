@@ -56,12 +56,17 @@ function addressSetting(env: Readonly<Record<string, string | undefined>>, base:
 }
 
 export function settingsFromEnv(env: Readonly<Record<string, string | undefined>>, plugin: string, logger?: Logger): RelaySettings {
-  const metricsListen = addressSetting(env, 'AI_GATEWAY_METRICS_LISTEN', plugin, '127.0.0.1:9542', logger);
-  let relayListen = addressSetting(env, 'AI_GATEWAY_RELAY_LISTEN', plugin, '127.0.0.1:9543', logger);
-  if (relayListen && !LOOPBACK.has(relayListen.host)) {
-    logger?.warn(`AI_GATEWAY_RELAY_LISTEN: the relay listens on loopback only, not ${relayListen.host}; ignored`);
-    relayListen = null;
-  }
+  // Every listener of the plugin server is on loopback: Kong and a local scraper reach it there; anything
+  // from further away goes through a Kong route, with Kong's authentication in front.
+  const loopback = (name: string, a: { host: string; port: number } | null) => {
+    if (a && !LOOPBACK.has(a.host)) {
+      logger?.warn(`${name}: the plugin server listens on loopback only, not ${a.host}; ignored`);
+      return null;
+    }
+    return a;
+  };
+  const metricsListen = loopback('AI_GATEWAY_METRICS_LISTEN', addressSetting(env, 'AI_GATEWAY_METRICS_LISTEN', plugin, '127.0.0.1:9542', logger));
+  const relayListen = loopback('AI_GATEWAY_RELAY_LISTEN', addressSetting(env, 'AI_GATEWAY_RELAY_LISTEN', plugin, '127.0.0.1:9543', logger));
   return {
     metricsListen,
     relayListen,
@@ -153,7 +158,7 @@ export class Relay {
     if (fixed) this.listenFixed(fixed, createServer({ keepAliveTimeout: 75_000, headersTimeout: 30_000, requestTimeout: 300_000, maxHeaderSize: 65_536 }, (req, res) => this.route(req, res)));
     const m = this.settings.metricsListen;
     if (m) {
-      const metrics = createServer((req, res) => (req.url?.split('?')[0] === '/metrics' ? this.serveMetrics(res) : this.notFound(req, res)));
+      const metrics = createServer((req, res) => (req.url?.split('?')[0] === '/metrics' && req.method === 'GET' ? this.serveMetrics(res) : this.notFound(req, res)));
       this.listen(metrics, m.host, m.port).then(
         (p) => this.logger.info(`AI metrics listening on http://${m.host}:${p}/metrics`),
         (e: Error) => this.logger.error(`AI metrics could not listen on ${m.host}:${m.port}: ${e.message}`),

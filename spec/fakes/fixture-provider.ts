@@ -14,7 +14,8 @@ export interface RecordedCall {
   body: string;
 }
 
-export type Reply = 'response' | 'stream' | 'error' | 'canned';
+/** `auto`: the stream when the request asks for one (body or path), else the response. */
+export type Reply = 'response' | 'stream' | 'error' | 'canned' | 'auto';
 
 export const STREAM_CONTENT_TYPES: Readonly<Record<StreamFraming, string>> = {
   sse: 'text/event-stream; charset=utf-8',
@@ -30,15 +31,19 @@ export class FixtureProvider {
   /** What the next requests get. */
   reply: Reply = 'canned';
 
-  constructor(readonly c: ProviderCase, private readonly framing: StreamFraming, private readonly pieces = 3) {}
+  /** `streamCase`: where the stream comes from, when not from `c` (a case has a response or a stream). */
+  constructor(readonly c: ProviderCase, private readonly framing: StreamFraming, private readonly pieces = 3,
+    private readonly streamCase: ProviderCase = c) {}
 
   async listen(): Promise<string> {
     this.server = createServer((req, res) => {
       const parts: Buffer[] = [];
       req.on('data', (d: Buffer) => parts.push(d));
       req.on('end', () => {
-        this.calls.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(parts).toString('utf8') });
-        void this.answer(res);
+        const call = { method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: Buffer.concat(parts).toString('utf8') };
+        this.calls.push(call);
+        const streams = /"stream"\s*:\s*true/.test(call.body) || /stream/i.test(call.url);
+        void this.answer(res, this.reply === 'auto' ? (streams ? 'stream' : 'response') : this.reply);
       });
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
@@ -47,22 +52,22 @@ export class FixtureProvider {
     return this.url;
   }
 
-  private async answer(res: import('node:http').ServerResponse): Promise<void> {
+  private async answer(res: import('node:http').ServerResponse, reply: Reply): Promise<void> {
     const c = this.c;
-    if (this.reply === 'error') {
+    if (reply === 'error') {
       const e = c.json('error.json') as { status: number; body: unknown };
       const text = typeof e.body === 'string' ? e.body : JSON.stringify(e.body);
       res.writeHead(e.status, { 'content-type': typeof e.body === 'string' ? 'text/html' : 'application/json', 'set-cookie': 'provider-session=1' });
       res.end(text);
       return;
     }
-    if (this.reply === 'response') {
+    if (reply === 'response') {
       res.writeHead(200, { 'content-type': 'application/json', 'set-cookie': 'provider-session=1', 'x-provider-request-id': 'req-123' });
       res.end(JSON.stringify(c.json('response.json')));
       return;
     }
-    if (this.reply === 'stream') {
-      const bytes = c.stream()!;
+    if (reply === 'stream') {
+      const bytes = this.streamCase.stream()!;
       res.writeHead(200, { 'content-type': STREAM_CONTENT_TYPES[this.framing], 'set-cookie': 'provider-session=1' });
       const size = Math.ceil(bytes.length / this.pieces);
       for (let i = 0; i < bytes.length; i += size) {
