@@ -2,7 +2,7 @@
 // and SSE), Anthropic Messages (SSE events) and Bedrock ConverseStream (AWS event-stream frames). Each
 // answers at once with a fixed body, or a stream of `chunks` content deltas.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { encodeAwsEvent } from '../shared/providers/framing';
+import { encodeAwsEvent } from '../shared/providers/core/framing';
 
 export type Format = 'openai' | 'anthropic' | 'bedrock';
 

@@ -3,8 +3,9 @@
 // and per streamed chunk the client receives (framing + translation + SSE encoding). Figures are
 // relative: compare providers with each other and across commits on the same machine.
 import { performance } from 'node:perf_hooks';
-import { getProvider } from '../shared/providers/registry';
-import { StreamPipeline } from '../shared/providers/stream-pipeline';
+import { getProvider } from '../shared/providers/core/registry';
+import { StreamPipeline } from '../shared/providers/core/stream-pipeline';
+import { routeRequest } from '../shared/providers/core/route-request';
 import { loadCases, type ProviderCase } from '../spec/support/provider-case';
 
 const quick = process.argv.includes('--quick');
@@ -39,7 +40,7 @@ async function main(): Promise<void> {
     if (!p) continue;
     const req: number[] = [], res: number[] = [], chunk: number[] = [];
     for (const c of cases) {
-      if (c.has('upstream-request.json')) req.push(await measure(() => p.buildRequest(structuredClone(c.input.request), c.ctx)));
+      if (c.has('upstream-request.json')) req.push(await measure(() => p.buildRequest(routeRequest(c.ctx.routeType, structuredClone(c.input.request)), c.ctx)));
       if (c.has('response.json') && c.has('expected.json')) {
         const body = c.json('response.json');
         res.push(await measure(() => p.parseResponse(body, c.ctx)));

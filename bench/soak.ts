@@ -9,9 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { parseDeclarativeConfig } from '../spec/harness/declarative-config';
-import { KongGateway } from '../spec/harness/kong-gateway';
-import { pluginServerDefs } from '../spec/harness/plugin-server-layout';
+import { parseDeclarativeConfig } from '../tools/harness/declarative-config';
+import { KongGateway } from '../tools/harness/kong-gateway';
+import { pluginServerDefs } from '../tools/harness/plugin-server-layout';
 
 const arg = (name: string, fallback: number) => (process.argv.includes(name) ? Number(process.argv[process.argv.indexOf(name) + 1]) : fallback);
 const REQUESTS = arg('--requests', 100_000);

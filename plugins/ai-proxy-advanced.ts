@@ -5,18 +5,17 @@
 // another before the first byte reaches the client when one fails (shared/relay/handle-request.ts).
 import { arr, bool, defineConfig, instanceMeta, int, str, type ConfigOf } from '../shared/config-schema';
 import {
-  availableProviderCheck, balancerRecord, embeddingsChecks, embeddingsRecord, modelChecks, targetChecks, targetRecord, vectordbRecord,
+  balancerRecord, embeddingsChecks, embeddingsRecord, modelChecks, targetChecks, targetRecord, vectordbRecord,
 } from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
 import { advancedRouting } from '../shared/relay/advanced-routing';
 import { Handoff } from '../shared/relay/handoff';
-import { resolveProvider, targetServesRouteType } from '../shared/relay/prepare';
+import { targetServesRouteType } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
 import { ServiceLookup } from '../shared/relay/service-lookup';
 import { readMargin } from '../shared/relay/timeouts';
 import { PACKAGE_VERSION } from '../shared/version';
 
-const available = availableProviderCheck((m) => resolveProvider(m) !== undefined);
 const KONG_MAX_TIMEOUT = 2147483646;
 
 const config = defineConfig({
@@ -37,7 +36,7 @@ const config = defineConfig({
       : `config.genai_category: '${c.genai_category}' is not supported by this build (text/generation and text/embeddings are)`),
     (c) => {
       for (const [i, t] of c.targets.entries()) {
-        for (const check of [...modelChecks(`targets[${i}].`), available, ...targetChecks(targetServesRouteType, `targets[${i}].`)]) {
+        for (const check of [...modelChecks(`targets[${i}].`), ...targetChecks(targetServesRouteType, `targets[${i}].`)]) {
           const m = check(t);
           if (m !== undefined) return `config.targets[${i}]: ${m}`;
         }

@@ -3,10 +3,10 @@
 // request over to a loopback relay in this process (shared/relay/), which checks it, calls the provider
 // and writes the translated answer, streams chunk by chunk, back through Kong.
 import { defineConfig, instanceMeta, int, str, bool, type ConfigOf, type KongInstanceMeta } from '../shared/config-schema';
-import { availableProviderCheck, llmFormatChecks, modelChecks, targetChecks, targetFields } from '../shared/llm/config-fields';
+import { llmFormatChecks, modelChecks, targetChecks, targetFields } from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
 import { Handoff } from '../shared/relay/handoff';
-import { resolveProvider, targetServesRouteType } from '../shared/relay/prepare';
+import { targetServesRouteType } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
 import { ServiceLookup } from '../shared/relay/service-lookup';
 import { PACKAGE_VERSION } from '../shared/version';
@@ -18,8 +18,7 @@ const config = defineConfig({
   max_request_body_size: int({ default: 8192, gt: 0 }),
   llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
 }, {
-  checks: [...modelChecks(), ...llmFormatChecks(), availableProviderCheck((m) => resolveProvider(m) !== undefined),
-    ...targetChecks(targetServesRouteType)],
+  checks: [...modelChecks(), ...llmFormatChecks(), ...targetChecks(targetServesRouteType)],
 });
 
 export type AiProxyConfig = ConfigOf<typeof config>;

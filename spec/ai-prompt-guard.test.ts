@@ -4,7 +4,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { verdict, type GuardRules } from '../shared/prompt-guard/evaluate';
 import { PatternSet } from '../shared/prompt-guard/patterns';
-import { FakeOpenAI } from './fakes/fake-openai';
+import { FakeOpenAI } from '../tools/local-gateway/fake-openai';
 import { postJson, startTestGateway, type TestGateway } from './support/test-gateway';
 
 function rules(o: { allow?: string[]; deny?: string[]; history?: boolean; allRoles?: boolean; normalize?: boolean }): GuardRules {

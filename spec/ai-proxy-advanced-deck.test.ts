@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import { Client } from 'pg';
 import { parse } from 'yaml';
 import { DeckProviders } from './fakes/deck-providers';
-import { FakeOpenAI } from './fakes/fake-openai';
+import { FakeOpenAI } from '../tools/local-gateway/fake-openai';
 import { startPgliteServer, type PgliteServer } from './support/pglite-server';
 import { PROVIDER_FIXTURES } from './support/provider-case';
 import { postJson, startTestGateway, type TestGateway } from './support/test-gateway';

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { resolve } from 'node:path';
-import { FakeOpenAI } from './fakes/fake-openai';
+import { FakeOpenAI } from '../tools/local-gateway/fake-openai';
 import { ScriptedProvider, chunk, sleep, type Script } from './fakes/scripted-provider';
 import { PROVIDER_FIXTURES, sseDataValues } from './support/provider-case';
 import { lineFor, waitFor } from './support/relay-log';

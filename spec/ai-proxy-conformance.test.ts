@@ -1,7 +1,7 @@
-// Kong's conformance checklist for ai-proxy (kong-ai-plugins.md §7, items 1–74 less the prompt guard's),
-// item by item: each is matched (checked here, or by the named test) or a deliberate difference listed in
-// README.md. Config items run through the plugin's own constructor (what
-// StartInstance runs); request items through Kong's side with a scripted provider.
+// Kong's conformance checklist for ai-proxy (docs/kong-ai-plugins.md §7, items 1–74 less the prompt
+// guard's), item by item: each is matched (checked here, or by the named test) or a deliberate difference
+// listed in README.md. Config items run through the plugin's own constructor (what StartInstance runs);
+// request items through Kong's side with a scripted provider.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';

@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse } from 'yaml';
 import { DeckProviders } from './fakes/deck-providers';
-import { FakeOpenAI } from './fakes/fake-openai';
+import { FakeOpenAI } from '../tools/local-gateway/fake-openai';
 import { PROVIDER_FIXTURES, sseDataValues } from './support/provider-case';
 import { postJson, startTestGateway, type TestGateway } from './support/test-gateway';
 

@@ -2,20 +2,18 @@
 // server, ai-proxy configured as a deck file would, the loopback relay, and a fake provider replaying the
 // case. What the client gets must equal expected.json / stream.expected.jsonl / error.json's expectation
 // (ids built from the request id and `created` aside), and what the provider received must equal
-// upstream-request.json. Providers not registered yet are reported as skipped. PROVIDER=a,b limits the run.
+// upstream-request.json. Cases of a route type the provider does not serve are reported as skipped.
+// PROVIDER=a,b limits the run.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { resolveProvider } from '../shared/relay/prepare';
+import { getProvider } from '../shared/providers/core/registry';
 import { FixtureProvider, type Reply } from './fakes/fixture-provider';
 import { casePlugin } from './support/case-plugin';
 import { loadCases, sseDataValues, type ProviderCase } from './support/provider-case';
 import { startTestGateway, type TestGateway } from './support/test-gateway';
 
 const all = loadCases(process.env.PROVIDER);
-const runnable = (c: ProviderCase) => {
-  const p = resolveProvider({ provider: c.provider, options: { llama2_format: null, mistral_format: null, upstream_url: null, ...c.input.options } });
-  return p !== undefined && p.routeTypes.includes(c.input.route_type);
-};
+const runnable = (c: ProviderCase) => getProvider(c.provider).routeTypes.includes(c.input.route_type);
 const cases = all.filter(runnable);
 
 interface Running {
@@ -59,7 +57,7 @@ before(async () => {
     const routes: Array<{ name: string; paths: string[]; plugins: unknown[] }> = [];
     const made: Array<[ProviderCase, FixtureProvider, string]> = [];
     for (const c of group) {
-      const p = resolveProvider({ provider: c.provider, options: { llama2_format: null, mistral_format: null, upstream_url: null, ...c.input.options } })!;
+      const p = getProvider(c.provider);
       const fake = new FixtureProvider(c, p.framing(c.ctx));
       await fake.listen();
       fakes.push(fake);
@@ -128,13 +126,13 @@ function checkUpstream(c: ProviderCase, upstream: Array<{ method: string; url: s
 
 test('provider fixtures: which cases run end to end', () => {
   const skipped = all.filter((c) => !runnable(c)).map((c) => `${c.provider}/${c.name}`);
-  if (skipped.length > 0) process.stderr.write(`# not registered yet (skipped end to end): ${skipped.join(', ')}\n`);
+  if (skipped.length > 0) process.stderr.write(`# route type not served (skipped end to end): ${skipped.join(', ')}\n`);
   assert.ok(cases.length > 0);
 });
 
 for (const c of all) {
   const id = `${c.provider}/${c.name}`;
-  const skip = runnable(c) ? false : `provider ${c.provider} (${c.input.route_type}) is not registered yet`;
+  const skip = runnable(c) ? false : `provider ${c.provider} (${c.input.route_type}) is not served`;
   const stream = c.stream() !== undefined;
 
   if (c.has('response.json')) {

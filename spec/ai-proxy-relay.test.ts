@@ -12,7 +12,7 @@ import { ScriptedProvider, chunk, sleep } from './fakes/scripted-provider';
 import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
 import { sseDataValues } from './support/provider-case';
 import { lineFor, relayLines, waitFor } from './support/relay-log';
-import { parseDeclarativeConfig } from './harness/declarative-config';
+import { parseDeclarativeConfig } from '../tools/harness/declarative-config';
 import { GZIP_MIN_BYTES, GZIP_SYNC_MAX_BYTES } from '../shared/relay/respond';
 
 const KEY = 'sk-config-secret-0123456789abcdef';

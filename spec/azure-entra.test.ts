@@ -10,11 +10,12 @@ import { Plugin as AiProxy } from '../plugins/ai-proxy';
 import { Plugin as AiProxyAdvanced } from '../plugins/ai-proxy-advanced';
 import { modelChecks } from '../shared/llm/config-fields';
 import { azureProvider } from '../shared/providers/azure';
-import { azureEntraConfigProblem, selectAzureEntraIdentity, type AzureEntraIdentity, type EntraAuthFields } from '../shared/providers/azure-entra-identity';
-import { AzureCredentialError, AzureEntraTokenSource, REFRESH_MARGIN_MS } from '../shared/providers/azure-entra-token';
-import { CredentialError } from '../shared/providers/types';
+import { azureEntraConfigProblem, selectAzureEntraIdentity, type AzureEntraIdentity, type EntraAuthFields } from '../shared/providers/azure/entra-identity';
+import { AzureCredentialError, AzureEntraTokenSource, REFRESH_MARGIN_MS } from '../shared/providers/azure/entra-token';
+import { CredentialError } from '../shared/providers/core/types';
 import { sharedRelay } from '../shared/relay/server';
 import { ScriptedProvider } from './fakes/scripted-provider';
+import { buildRequest } from './support/build-request';
 import { FakeAppServiceIdentity, FakeEntraAuthority, makeTestCertificate } from './support/fake-entra';
 import { contextFor } from './support/provider-case';
 import { postJson, startTestGateway, type TestGateway } from './support/test-gateway';
@@ -233,10 +234,10 @@ test('azure provider: an Entra ID target whose credential cannot be completed is
     options: { azure_instance: 'contoso', azure_deployment_id: 'gpt-4o' },
     auth: { azure_use_managed_identity: true, azure_client_secret: SECRET }, env: {},
   });
-  await assert.rejects(azureProvider.buildRequest({ messages: [{ role: 'user', content: 'hi' }] }, ctx),
+  await assert.rejects(buildRequest(azureProvider, { messages: [{ role: 'user', content: 'hi' }] }, ctx),
     (e: Error) => e instanceof CredentialError && /auth\.azure_client_secret/.test(e.message) && !e.message.includes(SECRET));
   // Off, nothing changes: the configured api-key, no Authorization.
-  const plain = await azureProvider.buildRequest({ messages: [{ role: 'user', content: 'hi' }] },
+  const plain = await buildRequest(azureProvider, { messages: [{ role: 'user', content: 'hi' }] },
     { ...ctx, auth: { ...ctx.auth!, azure_use_managed_identity: false, azure_client_secret: null, header_name: 'api-key', header_value: API_KEY } });
   assert.equal(plain.headers['api-key'], API_KEY);
   assert.equal(plain.headers.authorization, undefined);

@@ -12,6 +12,7 @@ import { geminiProvider } from '../shared/providers/gemini';
 import { openaiProvider } from '../shared/providers/openai';
 import { sharedRelay } from '../shared/relay/server';
 import type { OpenAIRequestBody } from '../shared/openai/types';
+import { buildRequest } from './support/build-request';
 import { contextFor } from './support/provider-case';
 import { postJson, startTestGateway } from './support/test-gateway';
 import { refusalOf } from './support/refusal';
@@ -102,7 +103,7 @@ const CHAT = (extra: Record<string, unknown>) => ({ messages: [{ role: 'user', c
 
 test('model.options.max_tokens wins over the client\'s, in the field the client used', async () => {
   const options = { max_tokens: 64, upstream_url: 'http://127.0.0.1:9/v1/chat/completions' };
-  const openaiBody = async (extra: Record<string, unknown>) => JSON.parse((await openaiProvider.buildRequest(CHAT(extra),
+  const openaiBody = async (extra: Record<string, unknown>) => JSON.parse((await buildRequest(openaiProvider, CHAT(extra),
     contextFor('openai', { route_type: 'llm/v1/chat', model: 'o3', options, request: CHAT(extra) }))).body as string) as Record<string, unknown>;
   // A reasoning model's client sends max_completion_tokens; a max_tokens beside it would be refused.
   const reasoning = await openaiBody({ max_completion_tokens: 4000 });
@@ -111,12 +112,12 @@ test('model.options.max_tokens wins over the client\'s, in the field the client 
   assert.equal((await openaiBody({ max_tokens: 4000 })).max_tokens, 64);
   assert.equal((await openaiBody({})).max_tokens, 64);
 
-  const gemini = JSON.parse((await geminiProvider.buildRequest(CHAT({ max_completion_tokens: 4000 }), contextFor('gemini',
+  const gemini = JSON.parse((await buildRequest(geminiProvider, CHAT({ max_completion_tokens: 4000 }), contextFor('gemini',
     { route_type: 'llm/v1/chat', model: 'gemini-2.0-flash', options: { max_tokens: 64 }, auth: { param_name: 'key', param_value: 'k', param_location: 'query' },
       request: CHAT({}) }))).body as string) as { generationConfig: { maxOutputTokens: number } };
   assert.equal(gemini.generationConfig.maxOutputTokens, 64);
 
-  const bedrock = JSON.parse((await bedrockProvider.buildRequest(CHAT({ max_tokens: 4000 }), contextFor('bedrock',
+  const bedrock = JSON.parse((await buildRequest(bedrockProvider, CHAT({ max_tokens: 4000 }), contextFor('bedrock',
     { route_type: 'llm/v1/chat', model: 'amazon.nova-lite-v1:0', options: { max_tokens: 64, bedrock: { aws_region: 'us-east-1' } as never },
       auth: { aws_access_key_id: 'AKIAEXAMPLE', aws_secret_access_key: 's' }, request: CHAT({}) }))).body as string) as { inferenceConfig: { maxTokens: number } };
   assert.equal(bedrock.inferenceConfig.maxTokens, 64);

@@ -20,7 +20,9 @@ import {
   str,
   type ConfigOf,
 } from '../shared/config-schema';
-import { checkPluginInfo, encodeConfigForStartInstance, fillDefaults } from './harness/kong-schema';
+import { fillDefaults } from '../tools/harness/kong-config-validation';
+import { checkPluginInfo } from '../tools/harness/kong-metaschema';
+import { encodeConfigForStartInstance } from '../tools/harness/start-instance-config';
 
 // A trimmed ai-proxy-like declaration used throughout.
 const decl = defineConfig(

@@ -9,18 +9,18 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
-import { validateDeckText } from './deck/validate';
-import { parseDeclarativeConfig, loadDeclarativeConfig } from './harness/declarative-config';
-import { KongGateway } from './harness/kong-gateway';
-import { checkPluginInfo } from './harness/kong-schema';
-import { pluginServerDefs } from './harness/plugin-server-layout';
-import { queryPluginInfo, type PluginServerDef } from './harness/plugin-server-process';
+import { validateDeckText } from '../tools/validate/validate';
+import { parseDeclarativeConfig, loadDeclarativeConfig } from '../tools/harness/declarative-config';
+import { KongGateway } from '../tools/harness/kong-gateway';
+import { checkPluginInfo } from '../tools/harness/kong-metaschema';
+import { pluginServerDefs } from '../tools/harness/plugin-server-layout';
+import { queryPluginInfo, type PluginServerDef } from '../tools/harness/plugin-server-process';
 import { postJson } from './support/test-gateway';
-import { FakeOpenAI } from './fakes/fake-openai';
+import { FakeOpenAI } from '../tools/local-gateway/fake-openai';
 
 const ROOT = resolve(__dirname, '../..');
 const KONG_YAML = join(ROOT, 'kong/kong.yaml');
-const VALIDATE = join(ROOT, 'dist/spec/deck/validate-main.js');
+const VALIDATE = resolve(__dirname, '../tools/validate/validate-main.js');
 const LAYOUT = join(ROOT, 'kong/ai-plugins-layout.sh');
 const OURS = ['ai-prompt-guard', 'ai-proxy', 'ai-proxy-advanced'];
 

@@ -6,7 +6,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { resolveProvider } from '../shared/relay/prepare';
+import { getProvider } from '../shared/providers/core/registry';
 import { FixtureProvider } from './fakes/fixture-provider';
 import { casePlugin } from './support/case-plugin';
 import { loadCases } from './support/provider-case';
@@ -43,7 +43,7 @@ before(async () => {
   for (const [name, [answer, stream]] of Object.entries(ROUTES)) {
     const c = byId.get(answer)!;
     const s = byId.get(stream)!;
-    const p = resolveProvider({ provider: c.provider, options: { llama2_format: null, mistral_format: null, upstream_url: null, ...c.input.options } })!;
+    const p = getProvider(c.provider);
     const fake = new FixtureProvider(c, p.framing(c.ctx), 3, s);
     fake.reply = 'auto';
     await fake.listen();

@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { createServer as createNetServer } from 'node:net';
 import { ScriptedProvider, chunk } from './fakes/scripted-provider';
 import { startTestGateway, postJson, openaiProxyPlugin, type TestGateway } from './support/test-gateway';
-import { parseDeclarativeConfig } from './harness/declarative-config';
+import { parseDeclarativeConfig } from '../tools/harness/declarative-config';
 import { waitFor } from './support/relay-log';
 
 const KEY = 'sk-reload-test-0123456789';

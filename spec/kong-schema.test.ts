@@ -1,14 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import {
-  checkPluginInfo,
-  cjsonEncode,
-  encodeConfigForStartInstance,
-  fillDefaults,
-  kongValidVersion,
-  pluginCacheKey,
-  validateConfig,
-} from './harness/kong-schema';
+import { fillDefaults, validateConfig } from '../tools/harness/kong-config-validation';
+import { checkPluginInfo, kongValidVersion } from '../tools/harness/kong-metaschema';
+import { cjsonEncode, encodeConfigForStartInstance, pluginCacheKey } from '../tools/harness/start-instance-config';
 
 type Fields = unknown[];
 

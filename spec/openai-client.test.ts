@@ -1,5 +1,5 @@
 // The real `openai` npm client (v6, which runs on Node 20) against the local gateway as `npm start` runs
-// it (dist/spec/harness/gateway-main.js, its built-in fake provider), with a deck of two ai-proxy routes:
+// it (dist/tools/local-gateway/gateway-main.js, its built-in fake provider), with a deck of two ai-proxy routes:
 // chat (plain, streamed, with usage), embeddings (the client asks for base64 and decodes it), and a tool
 // call, plain and streamed, then the tool's result.
 import { test, before, after } from 'node:test';
@@ -10,9 +10,9 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
-import { FAKE_EMBEDDING_DIMENSIONS } from './fakes/fake-openai';
+import { FAKE_EMBEDDING_DIMENSIONS } from '../tools/local-gateway/fake-openai';
 
-const MAIN = resolve(__dirname, 'harness/gateway-main.js');
+const MAIN = resolve(__dirname, '../tools/local-gateway/gateway-main.js');
 
 function freePort(): Promise<number> {
   return new Promise((res, rej) => {

@@ -1,7 +1,8 @@
 // Regression probes for the hardened plugin server (shared/plugin-server), one per kong-pdk 0.6.0 bug of
-// reference §5 (items 1–7 and 11). Each probe spawns the server as Kong does and talks raw msgpack over
-// its unix socket. Where a probe kills or breaks the stock kong-js-pluginserver, it is run against the
-// stock binary too, to show the probe is real, and ours must survive it and answer correctly afterwards.
+// docs/kong-plugin-protocol.md §5 (items 1–7 and 11). Each probe spawns the server as Kong does and talks
+// raw msgpack over its unix socket. Where a probe kills or breaks the stock kong-js-pluginserver, it is run
+// against the stock binary too, to show the probe is real, and ours must survive it and answer correctly
+// afterwards.
 import { after, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -269,7 +270,7 @@ async function echoExchange(c: RawRpcClient, cuts: Cuts, tag: string): Promise<v
 
 // --- probes -----------------------------------------------------------------------------------------------
 
-describe('plugin server probes (reference §5)', () => {
+describe('plugin server probes (docs/kong-plugin-protocol.md §5)', () => {
   test('(a) §5.1 a message split at any byte offset', T, async () => {
     // Stock: the first byte of a request alone (an array head with nothing after it) kills it.
     // (The pause lets the server read the byte on its own; should a loaded machine coalesce the two

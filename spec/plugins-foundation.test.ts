@@ -3,7 +3,7 @@
 // in front of the proxy, and the balancer across Kong's workers.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { FakeOpenAI } from './fakes/fake-openai';
+import { FakeOpenAI } from '../tools/local-gateway/fake-openai';
 import { startTestGateway, routeConfig, postJson } from './support/test-gateway';
 
 let fake: FakeOpenAI;

@@ -3,8 +3,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { anthropicProvider } from '../shared/providers/anthropic';
-import { TranslationError, type TargetContext } from '../shared/providers/types';
+import { TranslationError, UpstreamFormatError, type TargetContext } from '../shared/providers/core/types';
 import type { ChatRequest, OpenAIRequestBody } from '../shared/openai/types';
+import { buildRequest } from './support/build-request';
 import { contextFor } from './support/provider-case';
 
 function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetContext {
@@ -12,13 +13,13 @@ function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetConte
 }
 
 async function body(req: OpenAIRequestBody, c = ctx()): Promise<Record<string, unknown>> {
-  return JSON.parse((await anthropicProvider.buildRequest(req, c)).body) as Record<string, unknown>;
+  return JSON.parse((await buildRequest(anthropicProvider, req, c)).body) as Record<string, unknown>;
 }
 
 const user = (content: ChatRequest['messages'][number]['content']): ChatRequest => ({ messages: [{ role: 'user', content }] });
 
 async function refused(req: OpenAIRequestBody, message: RegExp): Promise<void> {
-  await assert.rejects(anthropicProvider.buildRequest(req, ctx()), (e: unknown) => e instanceof TranslationError && message.test(e.message));
+  await assert.rejects(buildRequest(anthropicProvider, req, ctx()), (e: unknown) => e instanceof TranslationError && message.test(e.message));
 }
 
 test('anthropic has no embeddings route', () => {
@@ -26,9 +27,9 @@ test('anthropic has no embeddings route', () => {
 });
 
 test('anthropic-version defaults to 2023-06-01 when the option is unset, and follows the option', async () => {
-  assert.equal((await anthropicProvider.buildRequest(user('hi'), ctx())).headers['anthropic-version'], '2023-06-01');
+  assert.equal((await buildRequest(anthropicProvider, user('hi'), ctx())).headers['anthropic-version'], '2023-06-01');
   const c = ctx({ options: { anthropic_version: '2099-01-01' } });
-  assert.equal((await anthropicProvider.buildRequest(user('hi'), c)).headers['anthropic-version'], '2099-01-01');
+  assert.equal((await buildRequest(anthropicProvider, user('hi'), c)).headers['anthropic-version'], '2099-01-01');
 });
 
 test('max_tokens: option, else max_tokens, else max_completion_tokens, else 4096', async () => {
@@ -83,15 +84,15 @@ test('a stream without message_stop fails at end(), with the usage known so far'
   assert.deepEqual(t.usage(), { prompt_tokens: 9, completion_tokens: 1, total_tokens: 10 });
   t.push({ event: 'message_delta', data: JSON.stringify({ type: 'message_delta', delta: { stop_reason: 'end_turn' }, usage: { output_tokens: 4 } }) });
   assert.deepEqual(t.usage(), { prompt_tokens: 9, completion_tokens: 4, total_tokens: 13 });
-  assert.throws(() => t.end(), TranslationError);
+  assert.throws(() => t.end(), UpstreamFormatError);
 });
 
-test('stream events: unknown and thinking events are ignored; invalid JSON is a translation error', () => {
+test('stream events: unknown and thinking events are ignored; invalid JSON is an upstream format error', () => {
   const t = anthropicProvider.streamTranslator(ctx({ stream: true }));
   assert.deepEqual(t.push({ event: 'content_block_start', data: '{"type":"content_block_start","index":0,"content_block":{"type":"thinking","thinking":""}}' }), []);
   assert.deepEqual(t.push({ event: 'content_block_delta', data: '{"type":"content_block_delta","index":0,"delta":{"type":"thinking_delta","thinking":"hm"}}' }), []);
   assert.deepEqual(t.push({ event: 'future_event', data: '{"type":"future_event"}' }), []);
-  assert.throws(() => t.push({ event: 'content_block_delta', data: '{"type":' }), TranslationError);
+  assert.throws(() => t.push({ event: 'content_block_delta', data: '{"type":' }), UpstreamFormatError);
 });
 
 test('an error event maps its type to the status: rate limits 429, overload 529', () => {

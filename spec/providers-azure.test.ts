@@ -1,8 +1,10 @@
 // Azure facts the fixture walker cannot express: which api-versions take stream_options, required options.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { azureProvider, azureTakesStreamOptions } from '../shared/providers/azure';
-import { TranslationError } from '../shared/providers/types';
+import { azureProvider } from '../shared/providers/azure';
+import { azureTakesStreamOptions } from '../shared/providers/azure/request';
+import { TranslationError } from '../shared/providers/core/types';
+import { buildRequest } from './support/build-request';
 import { contextFor } from './support/provider-case';
 
 test('stream_options only from api-version 2024-09-01 (and the undated v1 API)', () => {
@@ -12,6 +14,6 @@ test('stream_options only from api-version 2024-09-01 (and the undated v1 API)',
 
 test('without upstream_url, azure_instance and azure_deployment_id are required', async () => {
   const c = contextFor('azure', { route_type: 'llm/v1/chat', model: 'gpt-4o', request: { messages: [] }, options: { azure_instance: 'x' } });
-  await assert.rejects(azureProvider.buildRequest({ messages: [{ role: 'user', content: 'hi' }] }, c),
+  await assert.rejects(buildRequest(azureProvider, { messages: [{ role: 'user', content: 'hi' }] }, c),
     (e: unknown) => e instanceof TranslationError && /azure_deployment_id/.test(e.message));
 });

@@ -5,9 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, createHmac } from 'node:crypto';
 import { bedrockProvider } from '../shared/providers/bedrock';
-import { signRequest } from '../shared/providers/bedrock-sigv4';
-import { CredentialError, ProviderStreamError, TranslationError, type TargetContext, type UpstreamRequest } from '../shared/providers/types';
+import { signRequest } from '../shared/providers/bedrock/sigv4';
+import { CredentialError, ProviderStreamError, TranslationError, UpstreamFormatError, type TargetContext, type UpstreamRequest } from '../shared/providers/core/types';
 import type { OpenAIRequestBody } from '../shared/openai/types';
+import { buildRequest } from './support/build-request';
 import { contextFor, type CaseInput } from './support/provider-case';
 
 // ---------------------------------------------------------------------------------------------------
@@ -93,7 +94,7 @@ function ctx(over: Partial<CaseInput> = {}): TargetContext {
   });
 }
 
-const build = (c: TargetContext, body: OpenAIRequestBody = CHAT) => bedrockProvider.buildRequest(structuredClone(body), c);
+const build = (c: TargetContext, body: OpenAIRequestBody = CHAT) => buildRequest(bedrockProvider, structuredClone(body), c);
 
 test('the signature of a Converse request matches the reference computation (model id encoded twice in the canonical URI)', async () => {
   const req = await build(ctx());
@@ -218,11 +219,11 @@ test('embeddings: Titan takes one input, other families are refused', async () =
 
 const ev = (event: string, payload: unknown) => ({ event, data: JSON.stringify(payload) });
 
-test('a stream without messageStop or metadata ends with a TranslationError', () => {
+test('a stream without messageStop or metadata ends with an UpstreamFormatError', () => {
   const t1 = bedrockProvider.streamTranslator(ctx({ stream: true }));
   t1.push(ev('messageStart', { role: 'assistant' }));
   t1.push(ev('contentBlockDelta', { contentBlockIndex: 0, delta: { text: 'Hi' } }));
-  assert.throws(() => t1.end(), TranslationError);
+  assert.throws(() => t1.end(), UpstreamFormatError);
   const t2 = bedrockProvider.streamTranslator(ctx({ stream: true }));
   t2.push(ev('messageStart', { role: 'assistant' }));
   t2.push(ev('messageStop', { stopReason: 'end_turn' }));
@@ -233,7 +234,7 @@ test('a stream without messageStop or metadata ends with a TranslationError', ()
 
 test('a toolUse delta without its contentBlockStart is an error, not a silent loss', () => {
   const t = bedrockProvider.streamTranslator(ctx({ stream: true }));
-  assert.throws(() => t.push(ev('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"a":' } } })), TranslationError);
+  assert.throws(() => t.push(ev('contentBlockDelta', { contentBlockIndex: 1, delta: { toolUse: { input: '{"a":' } } })), UpstreamFormatError);
 });
 
 test('stream exceptions keep their HTTP status', () => {

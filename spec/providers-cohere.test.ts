@@ -4,8 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { encodeEmbeddings } from '../shared/openai/embeddings-encoding';
 import { cohereProvider } from '../shared/providers/cohere';
-import { TranslationError, type TargetContext } from '../shared/providers/types';
+import { TranslationError, UpstreamFormatError, type TargetContext } from '../shared/providers/core/types';
 import type { ChatRequest, EmbeddingsList, OpenAIRequestBody } from '../shared/openai/types';
+import { buildRequest } from './support/build-request';
 import { contextFor } from './support/provider-case';
 
 function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetContext {
@@ -15,7 +16,7 @@ function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetConte
 const user = (content: string): ChatRequest => ({ messages: [{ role: 'user', content }] });
 
 async function refused(req: OpenAIRequestBody, message: RegExp, c = ctx()): Promise<void> {
-  await assert.rejects(cohereProvider.buildRequest(req, c), (e: unknown) => e instanceof TranslationError && message.test(e.message));
+  await assert.rejects(buildRequest(cohereProvider, req, c), (e: unknown) => e instanceof TranslationError && message.test(e.message));
 }
 
 const embedResponse = {
@@ -25,7 +26,7 @@ const embedResponse = {
 
 test('encoding_format base64 gives little-endian float32 bytes, as OpenAI encodes them', async () => {
   const c = ctx({ route_type: 'llm/v1/embeddings', model: 'embed-v4.0' });
-  const req = JSON.parse((await cohereProvider.buildRequest({ input: 'a', encoding_format: 'base64' }, c)).body) as Record<string, unknown>;
+  const req = JSON.parse((await buildRequest(cohereProvider, { input: 'a', encoding_format: 'base64' }, c)).body) as Record<string, unknown>;
   assert.deepEqual(req.embedding_types, ['float'], 'Cohere has no base64 type: floats are requested');
   const floats = cohereProvider.parseResponse(embedResponse, c) as EmbeddingsList;
   assert.deepEqual(floats.data[0]!.embedding, [0.5, -1.25, 3]);
@@ -38,7 +39,7 @@ test('encoding_format base64 gives little-endian float32 bytes, as OpenAI encode
 
 test('tool_choice none is NONE; auto sends nothing', async () => {
   const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object' } } }];
-  const b = async (r: ChatRequest) => JSON.parse((await cohereProvider.buildRequest(r, ctx())).body) as Record<string, unknown>;
+  const b = async (r: ChatRequest) => JSON.parse((await buildRequest(cohereProvider, r, ctx())).body) as Record<string, unknown>;
   assert.equal((await b({ ...user('hi'), tools, tool_choice: 'none' })).tool_choice, 'NONE');
   assert.equal((await b({ ...user('hi'), tools, tool_choice: 'auto' })).tool_choice, undefined);
   assert.equal((await b({ ...user('hi'), tools })).strict_tools, undefined, 'strict_tools only when every tool is strict');
@@ -53,16 +54,16 @@ test('requests cohere cannot take are refused with a clear message', async () =>
   await refused({ ...user('x'), n: 3 }, /n > 1/);
 });
 
-test('a non-stream generation that ended in ERROR is a translation error, not an answer', () => {
+test('a non-stream generation that ended in ERROR is an upstream format error, not an answer', () => {
   assert.throws(() => cohereProvider.parseResponse({ id: 'x', message: { role: 'assistant', content: [] }, finish_reason: 'ERROR' }, ctx()),
-    TranslationError);
+    UpstreamFormatError);
 });
 
 test('a stream without message-end fails at end(); TIMEOUT in message-end is a 504 stream error', () => {
   const t = cohereProvider.streamTranslator(ctx({ stream: true }));
   t.push({ event: 'message-start', data: '{"id":"s1","type":"message-start","delta":{"message":{"role":"assistant"}}}' });
   t.push({ event: 'content-delta', data: '{"type":"content-delta","index":0,"delta":{"message":{"content":{"text":"Hi"}}}}' });
-  assert.throws(() => t.end(), TranslationError);
+  assert.throws(() => t.end(), UpstreamFormatError);
 
   const u = cohereProvider.streamTranslator(ctx({ stream: true }));
   assert.throws(() => u.push({ event: 'message-end', data: '{"type":"message-end","delta":{"finish_reason":"TIMEOUT"}}' }),

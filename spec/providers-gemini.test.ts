@@ -8,10 +8,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createVerify, generateKeyPairSync } from 'node:crypto';
 import { geminiProvider } from '../shared/providers/gemini';
-import { clearGcpTokenCache, GcpCredentialError } from '../shared/providers/gemini-gcp-token';
-import { toGeminiSchema } from '../shared/providers/gemini-schema';
-import { TranslationError, type TargetContext } from '../shared/providers/types';
+import { clearGcpTokenCache, GcpCredentialError } from '../shared/providers/gemini/gcp-token';
+import { toGeminiSchema } from '../shared/providers/gemini/schema';
+import { TranslationError, UpstreamFormatError, type TargetContext } from '../shared/providers/core/types';
 import type { OpenAIRequestBody } from '../shared/openai/types';
+import { buildRequest } from './support/build-request';
 import { contextFor, type CaseInput } from './support/provider-case';
 
 const VERTEX = { api_endpoint: 'us-central1-aiplatform.googleapis.com', project_id: 'acme-ml-prod', location_id: 'us-central1' };
@@ -95,7 +96,7 @@ test('Vertex AI with a service account: token from the token endpoint, cached, s
   const json = JSON.stringify({ ...JSON.parse(sa0.json) as object, token_uri: srv.url });
   const c = ctx({ options: { gemini: VERTEX }, auth: { gcp_use_service_account: true, gcp_service_account_json: json } });
 
-  const req = await geminiProvider.buildRequest(structuredClone(CHAT), c);
+  const req = await buildRequest(geminiProvider, structuredClone(CHAT), c);
   assert.equal(req.headers.authorization, 'Bearer ya29.fake-token-1');
   assert.equal(req.url, 'https://us-central1-aiplatform.googleapis.com/v1/projects/acme-ml-prod/locations/us-central1/publishers/google/models/gemini-2.5-flash:generateContent');
   assert.equal(srv.exchanges, 1);
@@ -107,16 +108,16 @@ test('Vertex AI with a service account: token from the token endpoint, cached, s
   assert.equal(Number(claims.exp) - Number(claims.iat), 3600);
 
   // Cached: more requests, concurrent ones included, no new exchange.
-  await geminiProvider.buildRequest(structuredClone(CHAT), c);
-  await Promise.all([1, 2, 3, 4].map(() => geminiProvider.buildRequest(structuredClone(CHAT), c)));
+  await buildRequest(geminiProvider, structuredClone(CHAT), c);
+  await Promise.all([1, 2, 3, 4].map(() => buildRequest(geminiProvider, structuredClone(CHAT), c)));
   assert.equal(srv.exchanges, 1);
 
   // A token that expires within the refresh margin is not reused.
   clearGcpTokenCache();
   srv.reply = { status: 200, body: { access_token: 'ya29.short-lived', expires_in: 120, token_type: 'Bearer' } };
-  assert.equal((await geminiProvider.buildRequest(structuredClone(CHAT), c)).headers.authorization, 'Bearer ya29.short-lived');
+  assert.equal((await buildRequest(geminiProvider, structuredClone(CHAT), c)).headers.authorization, 'Bearer ya29.short-lived');
   srv.reply = { status: 200, body: { access_token: 'ya29.fake-token-2', expires_in: 3599, token_type: 'Bearer' } };
-  assert.equal((await geminiProvider.buildRequest(structuredClone(CHAT), c)).headers.authorization, 'Bearer ya29.fake-token-2');
+  assert.equal((await buildRequest(geminiProvider, structuredClone(CHAT), c)).headers.authorization, 'Bearer ya29.fake-token-2');
   assert.equal(srv.exchanges, 3);
 });
 
@@ -127,7 +128,7 @@ test('service account from the GCP_SERVICE_ACCOUNT variable; concurrent first re
   t.after(() => srv.close());
   const json = JSON.stringify({ ...JSON.parse(sa0.json) as object, token_uri: srv.url });
   const c = ctx({ auth: { gcp_use_service_account: true }, env: { GCP_SERVICE_ACCOUNT: json } });
-  const reqs = await Promise.all([1, 2, 3].map(() => geminiProvider.buildRequest(structuredClone(CHAT), c)));
+  const reqs = await Promise.all([1, 2, 3].map(() => buildRequest(geminiProvider, structuredClone(CHAT), c)));
   for (const r of reqs) assert.equal(r.headers.authorization, 'Bearer ya29.fake-token-1');
   assert.equal(srv.exchanges, 1);
   // The Gemini API (not Vertex) takes the same bearer token.
@@ -143,7 +144,7 @@ test('a rejected token exchange fails with the endpoint\'s reason and never the 
   t.after(() => srv.close());
   const json = JSON.stringify({ ...JSON.parse(wrong.json) as object, token_uri: srv.url });
   const c = ctx({ options: { gemini: VERTEX }, auth: { gcp_use_service_account: true, gcp_service_account_json: json } });
-  await assert.rejects(geminiProvider.buildRequest(structuredClone(CHAT), c), (e: unknown) => {
+  await assert.rejects(buildRequest(geminiProvider, structuredClone(CHAT), c), (e: unknown) => {
     assert.ok(e instanceof GcpCredentialError);
     assert.match(e.message, /invalid_grant/);
     assert.ok(!e.message.includes('PRIVATE KEY'));
@@ -162,7 +163,7 @@ test('unusable service accounts are refused before any exchange', async () => {
     [{ auth: { gcp_use_service_account: true, gcp_service_account_json: remoteHttp.json } }, /token_uri must be an https URL/],
   ];
   for (const [over, message] of cases) {
-    await assert.rejects(geminiProvider.buildRequest(structuredClone(CHAT), ctx(over)), (e: unknown) => {
+    await assert.rejects(buildRequest(geminiProvider, structuredClone(CHAT), ctx(over)), (e: unknown) => {
       assert.ok(e instanceof GcpCredentialError, String(e));
       assert.match(e.message, message);
       return true;
@@ -173,7 +174,7 @@ test('unusable service accounts are refused before any exchange', async () => {
 // ---- requests refused ----
 
 async function refused(body: unknown, message: RegExp, over: Partial<CaseInput> = {}): Promise<void> {
-  await assert.rejects(geminiProvider.buildRequest(body as OpenAIRequestBody, ctx(over)), (e: unknown) => {
+  await assert.rejects(buildRequest(geminiProvider, body as OpenAIRequestBody, ctx(over)), (e: unknown) => {
     assert.ok(e instanceof TranslationError, String(e));
     assert.match(e.message, message);
     return true;
@@ -197,7 +198,7 @@ test('requests Gemini cannot take are refused with a TranslationError naming the
 });
 
 test('a tool result keeps its own function name (looked up by tool_call_id), not a fixed one', async () => {
-  const req = await geminiProvider.buildRequest({
+  const req = await buildRequest(geminiProvider, {
     messages: [
       { role: 'user', content: 'x' },
       { role: 'assistant', content: null, tool_calls: [
@@ -231,11 +232,11 @@ test('a stream must end after a finishReason for every candidate it started', ()
 
   const cut = geminiProvider.streamTranslator(c);
   for (const e of events(part)) cut.push(e);
-  assert.throws(() => cut.end(), (e: unknown) => e instanceof TranslationError && /before candidate 0 finished/.test(e.message));
+  assert.throws(() => cut.end(), (e: unknown) => e instanceof UpstreamFormatError && /before candidate 0 finished/.test(e.message));
   assert.deepEqual(cut.usage(), { prompt_tokens: 3, completion_tokens: 1, total_tokens: 4 });
 
   const empty = geminiProvider.streamTranslator(c);
-  assert.throws(() => empty.end(), TranslationError);
+  assert.throws(() => empty.end(), UpstreamFormatError);
 
   const whole = geminiProvider.streamTranslator(c);
   for (const e of events(part, done)) whole.push(e);

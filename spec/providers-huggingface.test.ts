@@ -2,8 +2,10 @@
 // TGI parameter limits (temperature > 0, 0 < top_p < 1, top_k > 0).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { huggingfaceProvider, tgiParameters } from '../shared/providers/huggingface';
-import { TranslationError, type TargetContext } from '../shared/providers/types';
+import { huggingfaceProvider } from '../shared/providers/huggingface';
+import { tgiParameters } from '../shared/providers/tgi/request';
+import { TranslationError, UpstreamFormatError, type TargetContext } from '../shared/providers/core/types';
+import { buildRequest } from './support/build-request';
 import { contextFor } from './support/provider-case';
 
 function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetContext {
@@ -11,7 +13,7 @@ function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetConte
 }
 
 test('embeddings: dimensions cannot be honoured and are refused', async () => {
-  await assert.rejects(huggingfaceProvider.buildRequest({ input: 'a', dimensions: 256 }, ctx()),
+  await assert.rejects(buildRequest(huggingfaceProvider, { input: 'a', dimensions: 256 }, ctx()),
     (e: unknown) => e instanceof TranslationError && /dimensions/.test(e.message));
 });
 
@@ -19,7 +21,7 @@ test('embeddings: one vector per input, token-level features refused', () => {
   const list = huggingfaceProvider.parseResponse([[0.1, 0.2], [0.3, 0.4]], ctx());
   assert.equal(list.object, 'list');
   assert.deepEqual((list as { data: Array<{ embedding: number[] }> }).data.map((d) => d.embedding), [[0.1, 0.2], [0.3, 0.4]]);
-  assert.throws(() => huggingfaceProvider.parseResponse([[[0.1, 0.2], [0.3, 0.4]]], ctx()), TranslationError);
+  assert.throws(() => huggingfaceProvider.parseResponse([[[0.1, 0.2], [0.3, 0.4]]], ctx()), UpstreamFormatError);
 });
 
 test('TGI parameters: values TGI refuses but OpenAI allows are left out', () => {

@@ -3,9 +3,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { llama2Provider } from '../shared/providers/llama2';
-import { llama2ChatPrompt } from '../shared/providers/llama2-raw';
-import { TranslationError, type TargetContext } from '../shared/providers/types';
+import { llama2ChatPrompt } from '../shared/providers/llama2/raw';
+import { TranslationError, type TargetContext } from '../shared/providers/core/types';
 import type { ChatRequest, OpenAIRequestBody } from '../shared/openai/types';
+import { buildRequest } from './support/build-request';
 import { contextFor } from './support/provider-case';
 
 function ctx(options: Parameters<typeof contextFor>[1]['options'], extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetContext {
@@ -17,7 +18,7 @@ const OLLAMA = { llama2_format: 'ollama' as const, upstream_url: 'http://ollama:
 const tools = [{ type: 'function' as const, function: { name: 'f', parameters: { type: 'object' } } }];
 
 async function refused(req: OpenAIRequestBody, message: RegExp, c: TargetContext): Promise<void> {
-  await assert.rejects(llama2Provider.buildRequest(req, c), (e: unknown) => e instanceof TranslationError && message.test(e.message));
+  await assert.rejects(buildRequest(llama2Provider, req, c), (e: unknown) => e instanceof TranslationError && message.test(e.message));
 }
 
 test('llama2_format and upstream_url are required', async () => {
@@ -46,9 +47,9 @@ test('ollama format: images only as data URLs; tool arguments must be JSON', asy
 
 test('ollama format: tool_choice none sends no tools, a named function only that one', async () => {
   const two = [...tools, { type: 'function' as const, function: { name: 'g' } }];
-  const none = JSON.parse((await llama2Provider.buildRequest({ messages: [{ role: 'user', content: 'hi' }], tools: two, tool_choice: 'none' }, ctx(OLLAMA))).body) as Record<string, unknown>;
+  const none = JSON.parse((await buildRequest(llama2Provider, { messages: [{ role: 'user', content: 'hi' }], tools: two, tool_choice: 'none' }, ctx(OLLAMA))).body) as Record<string, unknown>;
   assert.equal(none.tools, undefined);
-  const named = JSON.parse((await llama2Provider.buildRequest({ messages: [{ role: 'user', content: 'hi' }], tools: two,
+  const named = JSON.parse((await buildRequest(llama2Provider, { messages: [{ role: 'user', content: 'hi' }], tools: two,
     tool_choice: { type: 'function', function: { name: 'g' } } }, ctx(OLLAMA))).body) as { tools: Array<{ function: { name: string } }> };
   assert.deepEqual(named.tools.map((t) => t.function.name), ['g']);
 });

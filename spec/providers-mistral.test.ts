@@ -2,9 +2,11 @@
 // a non-stream finish_reason "error", an error event in Mistral's own shape inside a stream.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mistralProvider, mistralToolCallId } from '../shared/providers/mistral';
-import { ProviderStreamError, TranslationError, type TargetContext } from '../shared/providers/types';
+import { mistralProvider } from '../shared/providers/mistral';
+import { mistralToolCallId } from '../shared/providers/mistral/request';
+import { ProviderStreamError, TranslationError, UpstreamFormatError, type TargetContext } from '../shared/providers/core/types';
 import type { ChatRequest, OpenAIRequestBody } from '../shared/openai/types';
+import { buildRequest } from './support/build-request';
 import { contextFor } from './support/provider-case';
 
 function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetContext {
@@ -12,7 +14,7 @@ function ctx(extra: Partial<Parameters<typeof contextFor>[1]> = {}): TargetConte
 }
 
 async function refused(req: OpenAIRequestBody, message: RegExp, c: TargetContext): Promise<void> {
-  await assert.rejects(mistralProvider.buildRequest(req, c), (e: unknown) => e instanceof TranslationError && message.test(e.message));
+  await assert.rejects(buildRequest(mistralProvider, req, c), (e: unknown) => e instanceof TranslationError && message.test(e.message));
 }
 
 test('tool call ids: Mistral-shaped ids are kept, others become 9 alphanumerics, the same way every time', () => {
@@ -29,7 +31,7 @@ test('tool call ids: Mistral-shaped ids are kept, others become 9 alphanumerics,
 test('legacy completions are refused in openai format, served in ollama format', async () => {
   await refused({ prompt: 'Say hi' }, /no legacy completions/, ctx({ route_type: 'llm/v1/completions' }));
   const c = ctx({ route_type: 'llm/v1/completions', options: { mistral_format: 'ollama', upstream_url: 'http://ollama:11434' } });
-  const req = await mistralProvider.buildRequest({ prompt: 'Say hi' }, c);
+  const req = await buildRequest(mistralProvider, { prompt: 'Say hi' }, c);
   assert.equal(req.url, 'http://ollama:11434/api/generate');
 });
 
@@ -43,7 +45,7 @@ test('a non-stream finish_reason "error" is a failure, not an answer', () => {
     choices: [{ index: 0, message: { role: 'assistant', content: 'partial' }, finish_reason: 'error' }],
     usage: { prompt_tokens: 1, completion_tokens: 1, total_tokens: 2 },
   };
-  assert.throws(() => mistralProvider.parseResponse(body, ctx()), TranslationError);
+  assert.throws(() => mistralProvider.parseResponse(body, ctx()), UpstreamFormatError);
 });
 
 test("an error event in Mistral's own shape inside a stream keeps its status", () => {

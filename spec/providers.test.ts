@@ -3,9 +3,10 @@
 // cut short), and errors. PROVIDER=a,b limits the run to some providers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { getProvider } from '../shared/providers/registry';
-import { StreamPipeline } from '../shared/providers/stream-pipeline';
-import type { Provider } from '../shared/providers/types';
+import { getProvider } from '../shared/providers/core/registry';
+import { StreamPipeline } from '../shared/providers/core/stream-pipeline';
+import type { Provider } from '../shared/providers/core/types';
+import { buildRequest } from './support/build-request';
 import { loadCases, sseDataValues, type ProviderCase } from './support/provider-case';
 
 function provider(c: ProviderCase): Provider {
@@ -39,7 +40,7 @@ test('there are provider fixtures', () => {
 for (const c of cases) {
   if (c.has('upstream-request.json')) {
     test(`${c.provider}/${c.name}: request`, async () => {
-      const req = await provider(c).buildRequest(structuredClone(c.input.request), c.ctx);
+      const req = await buildRequest(provider(c), structuredClone(c.input.request), c.ctx);
       const exp = c.json('upstream-request.json') as { method: string; url: string; headers?: Record<string, string>; body?: unknown };
       assert.equal(req.method, exp.method);
       assert.equal(req.url, exp.url);

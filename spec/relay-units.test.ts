@@ -7,7 +7,7 @@ import type { RelayContext, TargetConfig } from '../shared/relay/context';
 import { effectiveAuth, forwardableHeaders } from '../shared/relay/client-headers';
 import { AiMetrics, MAX_SERIES_PER_METRIC } from '../shared/relay/metrics';
 import { prepareCall } from '../shared/relay/prepare';
-import { NO_OPTIONS } from '../shared/providers/types';
+import { NO_OPTIONS } from '../shared/providers/core/types';
 import { resolveModel } from '../shared/relay/templating';
 import { settingsFromEnv } from '../shared/relay/server';
 import { relayTimeouts, serviceTimeouts } from '../shared/relay/timeouts';

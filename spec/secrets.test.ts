@@ -5,8 +5,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
-import { getProvider } from '../shared/providers/registry';
-import type { ProviderName } from '../shared/providers/types';
+import { getProvider } from '../shared/providers/core/registry';
+import type { ProviderName } from '../shared/providers/core/types';
+import { buildRequest } from './support/build-request';
 import { contextFor, sseDataValues } from './support/provider-case';
 import { waitFor } from './support/relay-log';
 import { startTestGateway, type TestGateway } from './support/test-gateway';
@@ -191,7 +192,7 @@ test('a model name cannot walk the provider\'s default URL: every hostile name s
       const ctx = contextFor(c.provider, { route_type: 'llm/v1/chat', model, options: c.options, auth: c.auth, request: { messages: [{ role: 'user', content: 'x' }] } });
       let url: URL;
       try {
-        url = new URL((await getProvider(c.provider).buildRequest({ model, messages: [{ role: 'user', content: 'x' }] }, ctx)).url);
+        url = new URL((await buildRequest(getProvider(c.provider), { model, messages: [{ role: 'user', content: 'x' }] }, ctx)).url);
       } catch {
         continue; // refused: nothing sent
       }

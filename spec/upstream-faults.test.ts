@@ -6,7 +6,7 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createNetServer } from 'node:net';
-import { encodeAwsEvent } from '../shared/providers/framing';
+import { encodeAwsEvent } from '../shared/providers/core/framing';
 import { MAX_RESPONSE_BYTES } from '../shared/relay/answers';
 import { chunk, sleep } from './fakes/scripted-provider';
 import { sseDataValues } from './support/provider-case';

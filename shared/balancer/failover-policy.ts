@@ -1,6 +1,6 @@
 // When a failed attempt moves on to another target, and what it counts for in the circuit breaker:
 // nginx's proxy_next_upstream rules, as Kong's balancer.failover_criteria names them, for LLM calls,
-// which are POSTs (kong-ai-plugins.md §3; nginx's ngx_http_proxy_module documentation).
+// which are POSTs (docs/kong-ai-plugins.md §3; nginx's ngx_http_proxy_module documentation).
 import type { FailoverCriterion } from '../llm/config-fields';
 
 /** How an attempt failed. `sent`: the request reached the provider (it may have acted on it). */

@@ -1,6 +1,7 @@
 // The part of Kong's PDK our plugins call, typed as it really behaves over the RPC bridge (kong-pdk's own
-// .d.ts is wrong in places, reference §5.9): every call is one round trip and resolves to the first Lua
-// return value only, `undefined` for nil; raw bodies arrive as Uint8Array; multimaps as arrays of strings.
+// .d.ts is wrong in places, docs/kong-plugin-protocol.md §5.9): every call is one round trip and resolves
+// to the first Lua return value only, `undefined` for nil; raw bodies arrive as Uint8Array; multimaps as
+// arrays of strings.
 export type HeaderValue = string | string[];
 
 export interface KongPDK {

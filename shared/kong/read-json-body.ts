@@ -1,6 +1,7 @@
 // Reads the client's body once and parses it as a JSON object. getRawBody(0) lets Kong 3.8+ read a body
-// nginx spooled to disk (without the argument Kong crashes packing nil, reference §4); the size limit is
-// then enforced here so an oversized body gets a clear 413 instead of a Lua error and a hung call.
+// nginx spooled to disk (without the argument Kong crashes packing nil, docs/kong-plugin-protocol.md §4);
+// the size limit is then enforced here so an oversized body gets a clear 413 instead of a Lua error and a
+// hung call.
 import type { KongPDK } from './pdk';
 
 export type JsonBodyResult =

@@ -1,9 +1,9 @@
 // The configuration records Kong's ai-proxy (3.9) and ai-proxy-advanced (3.13) share: auth, model,
 // logging, the target (ai-proxy's top level is one target), and ai-proxy-advanced's balancer,
 // embeddings and vectordb, declared once with Kong's field names, types, defaults and constraints
-// (kong-ai-plugins.md §1, §3), and Kong's entity checks with Kong's messages (§1.5).
+// (docs/kong-ai-plugins.md §1, §3), and Kong's entity checks with Kong's messages (§1.5).
 import { arr, bool, int, json, num, record, str, allOrNone, type ConfigCheck, type ValueOf } from '../config-schema';
-import { azureEntraConfigProblem, type EntraAuthFields, type Env } from '../providers/azure-entra-identity';
+import { azureEntraConfigProblem, type EntraAuthFields, type Env } from '../providers/azure/entra-identity';
 
 export const PROVIDERS = ['openai', 'azure', 'anthropic', 'cohere', 'mistral', 'llama2', 'gemini', 'bedrock', 'huggingface'] as const;
 export const ROUTE_TYPES = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'] as const;
@@ -206,7 +206,7 @@ function at(prefix: string, c: unknown): unknown {
 
 /**
  * Kong's mutually_required checks on `auth` (kong/llm/schemas/init.lua: header, param), then ours: the
- * AWS keys (one without the other fails every request: shared/providers/bedrock-credentials.ts), the
+ * AWS keys (one without the other fails every request: shared/providers/bedrock/credentials.ts), the
  * Entra ID fields, which may be completed by the plugin server's AZURE_* variables (`env`). For
  * any record with an `auth`; `prefix` names its place.
  */
@@ -222,7 +222,7 @@ function credentialChecks(prefix: string, env: Env): ConfigCheck<CredentialLike>
 
 /**
  * Ours: Gemini takes its key in the query (`key`) or a header; in a translated JSON body it is an
- * unknown field, a 400 on every request (shared/providers/gemini.ts withAuth).
+ * unknown field, a 400 on every request (shared/providers/gemini/index.ts withAuth).
  */
 function geminiBodyCredentialProblem(c: CredentialLike, prefix: string): string | undefined {
   return c.model.provider === 'gemini' && c.auth?.param_location === 'body'
@@ -309,16 +309,6 @@ export function embeddingsChecks(env: Env = process.env): ConfigCheck<Embeddings
     },
     (c) => upstreamUrlProblem(c.model.options?.upstream_url, prefix),
   ];
-}
-
-/**
- * A provider that no translation serves yet is refused at configuration time rather than mistranslated
- * at request time. `available` says whether one does (shared/relay/prepare.ts resolveProvider: the
- * provider registry, plus OpenAI-format llama2/mistral upstreams).
- */
-export function availableProviderCheck(available: (model: ModelLike['model']) => boolean, prefix = ''): ConfigCheck<ModelLike> {
-  return (c) => (available(c.model) ? undefined
-    : `${prefix}model.provider: '${c.model.provider}' is not available in this build yet`);
 }
 
 interface FormatLike extends ModelLike {

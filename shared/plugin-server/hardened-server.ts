@@ -1,5 +1,5 @@
-// kong-pdk's Server with the fixes this project needs (reference §5). Plugin loading, GetPluginInfo,
-// InstanceStatus and the Module/Instance bookkeeping are kong-pdk's; replaced are:
+// kong-pdk's Server with the fixes this project needs (docs/kong-plugin-protocol.md §5). Plugin loading,
+// GetPluginInfo, InstanceStatus and the Module/Instance bookkeeping are kong-pdk's; replaced are:
 //  - loadPlugins: a directory entry that cannot be resolved no longer aborts startup, load errors are
 //    logged at error level, *.d.ts files are skipped, ts-node is registered only if TypeScript is present;
 //  - instance expiry: kong-pdk's 60 ms timer (60 s TTL) is never started; our own sweep drops instances

@@ -1,8 +1,8 @@
 // Instance and event ids. kong-pdk counts both from 0 in every process, so after a restart Kong's cached
 // instance ids (and the EventIds of requests in flight) name different instances and events of the new
-// process (reference §5.7, Kong #8370). Ours start at a random point and count up from there, so ids of
-// two processes practically never meet. They stay within uint32: msgpack encodes them compactly and
-// Lua's doubles hold them exactly.
+// process (docs/kong-plugin-protocol.md §5.7, Kong #8370). Ours start at a random point and count up from
+// there, so ids of two processes practically never meet. They stay within uint32: msgpack encodes them
+// compactly and Lua's doubles hold them exactly.
 import { randomInt } from 'node:crypto';
 
 const FIRST = 1;

@@ -3,8 +3,8 @@
 // Loading them has one side effect to tame: lib/mod.js calls `require('ts-node').register()` at load
 // time. With ts-node's defaults that reads a tsconfig.json from the working directory (which may not fit
 // ts-node at all) and type-checks every .ts plugin, so a type error makes the plugin fail to load
-// (reference §1.2, §5.11); registering also costs about half a second because it loads the TypeScript
-// compiler, which delays the moment the socket listens. So:
+// (docs/kong-plugin-protocol.md §1.2, §5.11); registering also costs about half a second because it loads
+// the TypeScript compiler, which delays the moment the socket listens. So:
 //  - TS_NODE_TRANSPILE_ONLY and TS_NODE_SKIP_PROJECT are forced (ts-node 10 reads these names from
 //    process.env when its module is first required, see ts-node/dist/index.js DEFAULTS), and so is
 //    TS_NODE_COMPILER_OPTIONS: without a project, ts-node 10.9 falls back to @tsconfig/node16

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // ai-gateway-pluginserver: a drop-in replacement for kong-pdk 0.6.0's kong-js-pluginserver (same command
-// line, see cli.ts) with the fixes of reference §5 (see hardened-server.ts, pdk-event.ts,
+// line, see cli.ts) with the fixes of docs/kong-plugin-protocol.md §5 (see hardened-server.ts, pdk-event.ts,
 // rpc-listener.ts, msgpack-framer.ts).
 //
 //   node dist/shared/plugin-server/main.js -d <plugins dir> --kong-prefix <dir> --sock-name <name>.sock

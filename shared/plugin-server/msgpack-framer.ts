@@ -1,7 +1,7 @@
 // Splits a byte stream of concatenated msgpack values into whole values ("frames"), however the stream
 // is cut into chunks: a frame may be split at any byte, a chunk may hold several frames, and a frame may
 // be many MB. kong-pdk's listener re-decoded the concatenation from the start on every chunk and died
-// on any split that was not inside a string (reference §5.1).
+// on any split that was not inside a string (docs/kong-plugin-protocol.md §5.1).
 //
 // The framer never decodes values. It walks the type bytes and length fields only, and skips str/bin/ext
 // payloads in bulk, so each byte is looked at once at most and large bodies cost one copy: when a frame

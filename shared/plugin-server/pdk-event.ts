@@ -1,6 +1,6 @@
 // One event: one phase of one request, running one plugin instance. It replaces kong-pdk's PipePair
 // between the RPC side (HandleEvent / Step* from Kong) and the plugin side (kong-pdk's PDK proxy), and
-// fixes what that pipe got wrong (reference §2.3, §5.3–5.5, §5.10):
+// fixes what that pipe got wrong (docs/kong-plugin-protocol.md §2.3, §5.3–5.5, §5.10):
 //
 //  - kong.response.exit / kong.response.error end the event: Kong never steps again after them, so the
 //    event is closed (and removed from the server's map) as soon as the call is handed to Kong, and any
@@ -245,7 +245,8 @@ export class PluginEvent {
 
   private checkArgumentHoles(method: string, args: readonly unknown[]): void {
     // lua-MessagePack leaves a nil in the middle of Args and Lua's `#` may stop there, so the
-    // arguments after it can be lost (reference §2.5). Tell the plugin author once per method.
+    // arguments after it can be lost (docs/kong-plugin-protocol.md §2.5). Tell the plugin author once per
+    // method.
     let sawHole = false;
     for (let k = 0; k < args.length; k++) {
       if (args[k] === undefined) sawHole = true;

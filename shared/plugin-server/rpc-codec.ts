@@ -1,4 +1,4 @@
-// msgpack encoding and decoding of the MsgPack:1 RPC messages (reference §2.1):
+// msgpack encoding and decoding of the MsgPack:1 RPC messages (docs/kong-plugin-protocol.md §2.1):
 //   request  (Kong → server)  [0, msgid, "plugin.<Method>", [param, ...]]
 //   response (server → Kong)  [1, msgid, error string | nil, result | nil]
 import { Decoder, Encoder, type DecoderOptions } from '@msgpack/msgpack';

@@ -1,7 +1,7 @@
 // The unix-socket side: accepts Kong's connections, frames and decodes requests, dispatches them, and
 // writes `[1, msgid, err, result]` replies. Replaces kong-pdk's listener.js, which died on split or
-// coalesced messages (§5.1), had no 'error' listener on sockets (§5.2) and let anything on the Server
-// object be called by name.
+// coalesced messages (docs/kong-plugin-protocol.md §5.1), had no 'error' listener on sockets (§5.2)
+// and let anything on the Server object be called by name.
 //
 // Per connection: one MsgpackFramer (streaming, linear in the input), an 'error' listener (ECONNRESET
 // and EPIPE are routine when Kong closes a connection that still has an unread reply), and replies are

@@ -1,8 +1,8 @@
 // Keeps stdout clean. Kong parses the stdout of `--dump-all-plugins` as JSON during startup, so anything
 // else printed there (a plugin's console.log at load time, a library's banner) breaks Kong's startup
-// (reference §1.2, §5.11). Once installed, every write to process.stdout (console.log/info/dir
-// included) goes to stderr instead, as log lines `<time> [info] (stdout) <text>`, through the same
-// non-blocking sink as every log line; only writeToRealStdout() reaches the real stdout.
+// (docs/kong-plugin-protocol.md §1.2, §5.11). Once installed, every write to process.stdout
+// (console.log/info/dir included) goes to stderr instead, as log lines `<time> [info] (stdout) <text>`,
+// through the same non-blocking sink as every log line; only writeToRealStdout() reaches the real stdout.
 import { formatLine } from './logger';
 import { stderrSink } from '../logging/async-line-sink';
 

@@ -1,4 +1,4 @@
-// The text Kong's ai-prompt-guard checks (kong-ai-plugins.md §4.2), from a chat or completions body:
+// The text Kong's ai-prompt-guard checks (docs/kong-ai-plugins.md §4.2), from a chat or completions body:
 // user messages (every role with match_all_roles); with allow_all_conversation_history only the latest
 // user message. Kong rejects multi-part content outright; we read every text part, so multimodal clients
 // work, and we also give the deny patterns each message and the whole conversation in order, so that

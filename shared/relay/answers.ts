@@ -8,10 +8,10 @@ import type { AttemptFailure } from '../balancer/failover-policy';
 import { encodeEmbeddings } from '../openai/embeddings-encoding';
 import { openAIError, type OpenAIErrorBody } from '../openai/errors';
 import type { EmbeddingsList, OpenAIResponseBody, Usage } from '../openai/types';
-import { redactSecrets } from '../providers/auth';
-import { isObject, parseJson } from '../providers/json';
-import { StreamPipeline } from '../providers/stream-pipeline';
-import { TranslationError } from '../providers/types';
+import { redactSecrets } from '../providers/core/auth';
+import { isObject, parseJson } from '../providers/core/json';
+import { StreamPipeline } from '../providers/core/stream-pipeline';
+import { UpstreamFormatError } from '../providers/core/types';
 import type { ProviderCall } from './prepare';
 import { StreamStats } from './stream-stats';
 import { upstreamFailure, UpstreamFailure, type UpstreamResponse } from './upstream-client';
@@ -120,7 +120,7 @@ export async function readJsonAnswer(call: ProviderCall, up: UpstreamResponse): 
   } catch (e) {
     // An answer the translation cannot read is the provider's fault; one it breaks on, ours: either way
     // the client gets Kong's 500, and the log line says which.
-    if (e instanceof TranslationError) return invalid(redactSecrets(e.message, ctx));
+    if (e instanceof UpstreamFormatError) return invalid(redactSecrets(e.message, ctx));
     return invalid(`internal error reading the answer: ${redactSecrets(e instanceof Error ? e.message : String(e), ctx)}`);
   }
   if (ctx.routeType === 'llm/v1/embeddings') out = encodeEmbeddings(out as EmbeddingsList, call.body.encoding_format);

@@ -1,7 +1,7 @@
 // What of the client's request (as Kong forwarded it to the relay) may reach the provider: its own
 // headers minus credentials, cookies, forwarding and hop-by-hop headers; and, only where
 // auth.allow_override permits, the client's own credential in place of the configured one.
-import type { ProviderAuth } from '../providers/types';
+import type { ProviderAuth } from '../providers/core/types';
 
 /** Headers that carry a provider credential in one provider's scheme or another. */
 export const CREDENTIAL_HEADERS: ReadonlySet<string> = new Set(['authorization', 'proxy-authorization', 'api-key', 'x-api-key', 'x-goog-api-key']);

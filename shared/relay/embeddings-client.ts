@@ -2,10 +2,10 @@
 // once per config, the prompt per request), through the same provider translations and upstream
 // client as every other call: any provider that serves llm/v1/embeddings can embed.
 import type { EmbeddingsList } from '../openai/types';
-import { redactSecrets } from '../providers/auth';
-import { parseJson } from '../providers/json';
-import { getProvider } from '../providers/registry';
-import { NO_AUTH, NO_OPTIONS, type ModelOptions, type ProviderName, type TargetContext } from '../providers/types';
+import { redactSecrets } from '../providers/core/auth';
+import { parseJson } from '../providers/core/json';
+import { getProvider } from '../providers/core/registry';
+import { NO_AUTH, NO_OPTIONS, type ModelOptions, type ProviderName, type TargetContext } from '../providers/core/types';
 import type { ValueOf } from '../config-schema';
 import type { embeddingsRecord } from '../llm/config-fields';
 import type { ProviderTimeouts } from './context';
@@ -63,7 +63,7 @@ export class EmbeddingsClient {
     let text: string;
     let status: number;
     try {
-      const req = await provider.buildRequest({ model: ctx.model, input: [...texts], ...(sized ? { dimensions: this.dimensions! } : {}) }, ctx);
+      const req = await provider.buildRequest({ routeType: 'llm/v1/embeddings', body: { model: ctx.model, input: [...texts], ...(sized ? { dimensions: this.dimensions! } : {}) } }, ctx);
       const up = await this.upstream.send(req, this.provider, this.timeouts, new AbortController(), true);
       status = up.status;
       text = await up.text(MAX_EMBEDDINGS_RESPONSE);

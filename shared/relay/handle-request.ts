@@ -8,8 +8,8 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonObject } from '../kong/read-json-body';
 import type { OpenAIResponseBody } from '../openai/types';
-import { redactSecrets } from '../providers/auth';
-import { NO_OPTIONS, type TargetContext } from '../providers/types';
+import { redactSecrets } from '../providers/core/auth';
+import { NO_OPTIONS, type TargetContext } from '../providers/core/types';
 import {
   answerModel, openStream, preserveErrorAnswer, providerErrorAnswer, pumpPassThrough, pumpStream, readJsonAnswer,
   transportFailed, type AttemptFailed, type FailedAnswer,

@@ -1,12 +1,13 @@
 // From a handed-over request to one target's provider call: Kong's checks in Kong's order and with its
-// messages (templating, prompts, model, format, streaming; kong-ai-plugins.md §2.2), the options the
+// messages (templating, prompts, model, format, streaming; docs/kong-ai-plugins.md §2.2), the options the
 // config imposes, the credential allow_override permits, and the provider's own request (buildRequest).
 // ai-proxy-advanced prepares a call anew for every target it tries: each provider gets its own format.
-import type { OpenAIRequestBody, RouteType } from '../openai/types';
+import type { RouteType } from '../openai/types';
 import { checkRequest } from '../openai/validate-request';
-import { configuredMaxTokens, openaiProvider } from '../providers/openai';
-import { getProvider } from '../providers/registry';
-import { CredentialError, NO_OPTIONS, TranslationError, type ModelOptions, type Provider, type ProviderName, type TargetContext, type UpstreamRequest } from '../providers/types';
+import { configuredMaxTokens } from '../providers/openai-format/request';
+import { getProvider } from '../providers/core/registry';
+import { routeRequest } from '../providers/core/route-request';
+import { CredentialError, NO_OPTIONS, TranslationError, type ModelOptions, type Provider, type TargetContext, type UpstreamRequest } from '../providers/core/types';
 import { effectiveAuth, forwardableHeaders, type IncomingHeaders } from './client-headers';
 import type { RelayContext, TargetConfig } from './context';
 import { hasTemplates, resolveModel } from './templating';
@@ -42,24 +43,6 @@ export type Prepared =
   | { ok: true; call: ProviderCall }
   | { ok: false; why: PrepareFailure; status: number; message: string; code?: string; param?: string; cause?: unknown };
 
-/**
- * The provider for a configured name. Until every provider module is registered, an OpenAI-format
- * upstream of a provider that is not (llama2 or mistral with format openai and an upstream_url) is
- * served by the OpenAI translation, as before the relay.
- */
-export function resolveProvider(model: {
-  readonly provider: string;
-  readonly options: { readonly llama2_format: string | null; readonly mistral_format: string | null; readonly upstream_url: string | null } | null;
-}): Provider | undefined {
-  // The config schema limits `provider` to Kong's names (PROVIDERS); the registry answers for each.
-  const p = getProvider(model.provider as ProviderName);
-  if (p) return p;
-  const o = model.options;
-  const openaiFormat = (model.provider === 'llama2' && o?.llama2_format === 'openai')
-    || (model.provider === 'mistral' && o?.mistral_format === 'openai' && !!o.upstream_url);
-  return openaiFormat ? openaiProvider : undefined;
-}
-
 /** Every option, defaults filled in, once per configured (or templated) options object; frozen, as it is shared. */
 const completeOptions = new WeakMap<object, ModelOptions>();
 
@@ -78,13 +61,9 @@ export function providerServes(provider: Provider, routeType: RouteType, options
   return provider.routeTypes.includes(routeType) && (provider.serves?.(routeType, options) ?? true);
 }
 
-/**
- * The configuration check's view of `providerServes`: the same rule, asked of a configured target. A
- * provider that cannot be resolved is availableProviderCheck's to report (shared/llm/config-fields.ts).
- */
+/** The configuration check's view of `providerServes`: the same rule, asked of a configured target. */
 export function targetServesRouteType(target: TargetConfig): boolean {
-  const provider = resolveProvider(target.model);
-  return provider === undefined || providerServes(provider, target.route_type, optionsOf(target.model));
+  return providerServes(getProvider(target.model.provider), target.route_type, optionsOf(target.model));
 }
 
 /** Config options override the request's (Kong's merge_config_defaults since 3.8). */
@@ -110,8 +89,7 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
   }
   const modelName = check.model ?? '';
 
-  const provider = resolveProvider(model);
-  if (!provider) return { ok: false, why: 'translation', status: 500, message: `provider ${model.provider} is not available in this build` };
+  const provider = getProvider(model.provider);
   let options = optionsOf(model);
   // One rule with the configuration check, which refuses such a target first (plugins/ai-proxy.ts).
   if (!providerServes(provider, routeType, options)) {
@@ -151,7 +129,7 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
   };
   let request: UpstreamRequest;
   try {
-    request = await provider.buildRequest(body as unknown as OpenAIRequestBody, ctx);
+    request = await provider.buildRequest(routeRequest(routeType, body), ctx);
   } catch (e) {
     if (e instanceof TranslationError) return { ok: false, why: 'translation', status: 400, message: e.message };
     if (e instanceof CredentialError) return { ok: false, why: 'credential', status: 500, message: 'LLM request failed before proxying', cause: e };

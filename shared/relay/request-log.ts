@@ -2,13 +2,13 @@
 // stderr (Kong logs the plugin server's output lines) with Kong's `ai.proxy` fields, and Kong's AI
 // metrics (metrics.ts). As in Kong, the `ai` fields and the metrics need logging.log_statistics, and
 // payloads also need log_payloads. Credentials never appear: payloads and messages are scrubbed.
-import type { TargetContext } from '../providers/types';
-import { redactSecrets } from '../providers/auth';
+import type { TargetContext } from '../providers/core/types';
+import { redactSecrets } from '../providers/core/auth';
 import type { RelayContext, TargetConfig } from './context';
 import type { AiMetrics } from './metrics';
 import { stderrSink, type LineSink } from '../logging/async-line-sink';
 import { cost, timePerToken, type UsageFigures } from './usage';
-import { getProvider } from '../providers/registry';
+import { getProvider } from '../providers/core/registry';
 
 /** One attempt on one target (ai-proxy-advanced may make several), as the log line shows it. */
 export interface AttemptRecord {

@@ -2,7 +2,7 @@
 // tool-call argument text they carried (for token estimates when the provider reports no counts), the
 // finish reason, and, for log_payloads, the combined completion (as Kong logs it for streams).
 import type { ToolCallDelta } from '../openai/types';
-import type { StreamChunk } from '../providers/types';
+import type { StreamChunk } from '../providers/core/types';
 
 export class StreamStats {
   model: string | null = null;

@@ -9,7 +9,7 @@ import {
 } from 'node:zlib';
 import { Readable } from 'node:stream';
 import { Agent, request, type Dispatcher } from 'undici';
-import type { UpstreamRequest } from '../providers/types';
+import type { UpstreamRequest } from '../providers/core/types';
 import type { ProviderTimeouts } from './context';
 import type { AttemptFailure } from '../balancer/failover-policy';
 

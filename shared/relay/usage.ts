@@ -5,7 +5,7 @@
 // reports no count, the count is estimated (about 4 characters a token) and marked as estimated:
 // never a 0 that only means "unknown".
 import type { OpenAIResponseBody, Usage } from '../openai/types';
-import { isObject } from '../providers/json';
+import { isObject } from '../providers/core/json';
 
 export interface UsageFigures {
   prompt_tokens: number;

@@ -2,7 +2,7 @@
 // few paths answer as the test says (an Anthropic fixture, an Ollama answer, an overloaded server), and
 // every other request goes on to an OpenAI fake (chat completions, embeddings). Records what it got.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { FakeOpenAI } from './fake-openai';
+import type { FakeOpenAI } from '../../tools/local-gateway/fake-openai';
 
 export interface Seen {
   url: string;

@@ -3,7 +3,7 @@
 // framing), or its error.json, and records what it received. One listening port per case, so the port
 // says which case is asked.
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import type { StreamFraming } from '../../shared/providers/types';
+import type { StreamFraming } from '../../shared/providers/core/types';
 import type { ProviderCase } from '../support/provider-case';
 
 export interface RecordedCall {
@@ -21,7 +21,6 @@ export const STREAM_CONTENT_TYPES: Readonly<Record<StreamFraming, string>> = {
   sse: 'text/event-stream; charset=utf-8',
   ndjson: 'application/x-ndjson',
   'aws-eventstream': 'application/vnd.amazon.eventstream',
-  'json-array': 'application/json; charset=UTF-8',
 };
 
 export class FixtureProvider {

@@ -1,8 +1,8 @@
 // Loads one provider fixture case (spec/fixtures/providers/README.md) into a TargetContext and its files.
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { encodeAwsEvent } from '../../shared/providers/framing';
-import { NO_AUTH, NO_OPTIONS, type ModelOptions, type ProviderAuth, type ProviderName, type TargetContext } from '../../shared/providers/types';
+import { encodeAwsEvent } from '../../shared/providers/core/framing';
+import { NO_AUTH, NO_OPTIONS, type ModelOptions, type ProviderAuth, type ProviderName, type TargetContext } from '../../shared/providers/core/types';
 import type { OpenAIRequestBody, RouteType } from '../../shared/openai/types';
 
 export const PROVIDER_FIXTURES = resolve(__dirname, '../../../spec/fixtures/providers');

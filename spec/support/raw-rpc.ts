@@ -134,7 +134,7 @@ export interface EventData {
   EventId: number;
 }
 
-/** Kong's choice of Step method for the result of a PDK method (reference §2.4). */
+/** Kong's choice of Step method for the result of a PDK method (docs/kong-plugin-protocol.md §2.4). */
 export function stepMethodFor(method: string): string {
   if (/\.(get_credential|authenticate)$/.test(method)) return 'StepCredential';
   if (/\.(get_consumer|load_consumer)$/.test(method)) return 'StepConsumer';

@@ -3,9 +3,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { parseDeclarativeConfig } from '../harness/declarative-config';
-import { KongGateway, type GatewayOptions } from '../harness/kong-gateway';
-import { pluginServerDefs, type LayoutOptions } from '../harness/plugin-server-layout';
+import { parseDeclarativeConfig } from '../../tools/harness/declarative-config';
+import { KongGateway, type GatewayOptions } from '../../tools/harness/kong-gateway';
+import { pluginServerDefs, type LayoutOptions } from '../../tools/harness/plugin-server-layout';
 
 export const FIXTURE_PLUGINS = resolve(__dirname, '../../../spec/fixtures/harness-plugins');
 

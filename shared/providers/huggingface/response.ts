@@ -1,0 +1,31 @@
+// Hugging Face's answers that are not OpenAI's: the text-generation task's (TGI's native answer) and
+// the feature-extraction task's (one vector per input).
+import type { EmbeddingsList, TextCompletion } from '../../openai/types';
+import { UpstreamFormatError, type TargetContext } from '../core/types';
+import { parseTgiGeneration } from '../tgi/response';
+
+/** The text-generation task's answer as a legacy completion. */
+export function parseTextGeneration(body: unknown, ctx: TargetContext): TextCompletion {
+  const g = parseTgiGeneration(body, ctx);
+  const out: TextCompletion = {
+    id: `cmpl-${ctx.requestId}`, object: 'text_completion', created: ctx.now(), model: ctx.model,
+    choices: [{ index: 0, text: g.text, finish_reason: g.finish, logprobs: null }],
+  };
+  if (g.usage) out.usage = g.usage;
+  return out;
+}
+
+/** Feature-extraction output (one vector per input, inputs always sent as a list) into an embeddings list. */
+export function parseFeatureExtraction(body: unknown, ctx: TargetContext): EmbeddingsList {
+  if (!Array.isArray(body)) throw new UpstreamFormatError(`failed to decode ${ctx.routeType} response from huggingface`);
+  const rows = body.length > 0 && typeof body[0] === 'number' ? [body] : body;
+  const data = rows.map((row, index) => {
+    if (!Array.isArray(row) || !row.every((x) => typeof x === 'number')) {
+      // A model without sentence pooling returns one vector per token.
+      throw new UpstreamFormatError('huggingface feature-extraction returned token-level features, not one embedding per input; use a sentence-embedding model');
+    }
+    return { object: 'embedding' as const, index, embedding: row as number[] };
+  });
+  // The task reports no token counts: usage says 0, the field being required by OpenAI's shape (as for Gemini).
+  return { object: 'list', data, model: ctx.model, usage: { prompt_tokens: 0, total_tokens: 0 } };
+}
