@@ -7,6 +7,7 @@ import type { KongPDK } from '../shared/kong/pdk';
 import { readJsonBody } from '../shared/kong/read-json-body';
 import { verdict, type GuardRules } from '../shared/prompt-guard/evaluate';
 import { PatternSet } from '../shared/prompt-guard/patterns';
+import { LLM_FORMATS } from '../shared/native/formats';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const pattern = str({ len_min: 1, len_max: 500 });
@@ -17,7 +18,8 @@ const config = defineConfig({
   allow_all_conversation_history: bool({ required: true, default: false }),
   match_all_roles: bool({ required: true, default: false }),
   max_request_body_size: int({ default: 8192, gt: 0 }),
-  llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
+  // Kong's openai, bedrock, gemini; anthropic ours. Every format's body is read whatever this says.
+  llm_format: str({ default: 'openai', one_of: LLM_FORMATS }),
   // Ours, not Kong's: fold compatibility forms and drop invisible characters before matching.
   normalize_unicode: bool({ default: false, description: 'Fold look-alike characters (NFKC) and remove zero-width and control characters before matching.' }),
 }, {
@@ -26,7 +28,6 @@ const config = defineConfig({
       : "at least one of these fields must be non-empty: 'config.allow_patterns', 'config.deny_patterns'"),
     (c) => (c.match_all_roles && c.allow_all_conversation_history
       ? "failed conditional validation given value of field 'config.match_all_roles': allow_all_conversation_history must be false" : undefined),
-    (c) => (c.llm_format === 'openai' ? undefined : `config.llm_format: '${c.llm_format}' is not supported by this build yet (openai only)`),
   ],
 });
 

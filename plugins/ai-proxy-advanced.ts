@@ -5,7 +5,7 @@
 // another before the first byte reaches the client when one fails (shared/relay/handle-request.ts).
 import { arr, bool, defineConfig, instanceMeta, int, str, type ConfigOf } from '../shared/config-schema';
 import {
-  balancerRecord, embeddingsChecks, embeddingsRecord, modelChecks, targetChecks, targetRecord, vectordbRecord,
+  balancerRecord, embeddingsChecks, embeddingsRecord, llmFormatChecks, modelChecks, targetChecks, targetRecord, vectordbRecord,
 } from '../shared/llm/config-fields';
 import type { KongPDK } from '../shared/kong/pdk';
 import { advancedRouting } from '../shared/relay/advanced-routing';
@@ -14,6 +14,7 @@ import { targetServesRouteType } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
 import { ServiceLookup } from '../shared/relay/service-lookup';
 import { readMargin } from '../shared/relay/timeouts';
+import { isNativeFormat } from '../shared/native/formats';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const KONG_MAX_TIMEOUT = 2147483646;
@@ -30,8 +31,21 @@ const config = defineConfig({
   genai_category: str({ default: 'text/generation', one_of: ['text/generation', 'text/embeddings', 'audio/speech', 'audio/transcription', 'image/generation', 'realtime/generation', 'video/generation'] }),
 }, {
   checks: [
-    (c) => (c.llm_format === 'openai' ? undefined
-      : `llm_format '${c.llm_format}' (the provider's native API) is not supported by this build yet; use 'openai'`),
+    // Kong's schema lists cohere and huggingface too; only the formats ai-proxy serves natively are served.
+    (c) => (c.llm_format === 'openai' || isNativeFormat(c.llm_format) ? undefined
+      : `llm_format '${c.llm_format}' (the provider's native API) is not supported by this build; use 'openai', 'gemini', 'bedrock' or 'anthropic'`),
+    // A native format is one provider's API: every target speaks it (ai-proxy's rules, per target).
+    (c) => {
+      if (c.llm_format === 'openai') return undefined;
+      for (const [i, t] of c.targets.entries()) {
+        const m = llmFormatChecks().map((check) => check({ ...t, llm_format: c.llm_format })).find((x) => x !== undefined);
+        if (m !== undefined) return `config.targets[${i}]: ${m}`;
+      }
+      return undefined;
+    },
+    // Semantic routing embeds an OpenAI-shaped prompt.
+    (c) => (c.llm_format === 'openai' || c.balancer.algorithm !== 'semantic' ? undefined
+      : `balancer.algorithm 'semantic' is not supported with llm_format '${c.llm_format}' (semantic routing reads OpenAI-format prompts)`),
     (c) => (c.genai_category === 'text/generation' || c.genai_category === 'text/embeddings' ? undefined
       : `config.genai_category: '${c.genai_category}' is not supported by this build (text/generation and text/embeddings are)`),
     (c) => {
@@ -98,6 +112,7 @@ class AiProxyAdvanced {
       modelNameHeader: c.model_name_header,
       maxRequestBodySize: c.max_request_body_size,
       meta,
+      ...(isNativeFormat(c.llm_format) ? { llmFormat: c.llm_format } : {}),
     });
     const attempts = Math.min(1 + b.retries, c.targets.length);
     const read = Math.min(KONG_MAX_TIMEOUT, attempts * (b.read_timeout + readMargin(b.read_timeout)) + 1);

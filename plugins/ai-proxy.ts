@@ -9,6 +9,7 @@ import { Handoff } from '../shared/relay/handoff';
 import { targetServesRouteType } from '../shared/relay/prepare';
 import { sharedRelay } from '../shared/relay/server';
 import { ServiceLookup } from '../shared/relay/service-lookup';
+import { isNativeFormat, LLM_FORMATS } from '../shared/native/formats';
 import { PACKAGE_VERSION } from '../shared/version';
 
 const config = defineConfig({
@@ -16,7 +17,8 @@ const config = defineConfig({
   response_streaming: str({ default: 'allow', one_of: ['allow', 'deny', 'always'] }),
   model_name_header: bool({ default: true }),
   max_request_body_size: int({ default: 8192, gt: 0 }),
-  llm_format: str({ default: 'openai', one_of: ['openai', 'bedrock', 'gemini'] }),
+  // Kong's openai, gemini and bedrock; anthropic (its Messages API) is ours.
+  llm_format: str({ default: 'openai', one_of: LLM_FORMATS, description: "The API clients speak: OpenAI's, or the provider's own (gemini, bedrock, anthropic) passed through unchanged." }),
 }, {
   checks: [...modelChecks(), ...llmFormatChecks(), ...targetChecks(targetServesRouteType)],
 });
@@ -41,6 +43,7 @@ class AiProxy {
       modelNameHeader: c.model_name_header,
       maxRequestBodySize: c.max_request_body_size,
       meta,
+      ...(isNativeFormat(c.llm_format) ? { llmFormat: c.llm_format } : {}),
     });
   }
 

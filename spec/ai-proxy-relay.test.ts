@@ -14,6 +14,7 @@ import { sseDataValues } from './support/provider-case';
 import { lineFor, relayLines, waitFor } from './support/relay-log';
 import { parseDeclarativeConfig } from '../tools/harness/declarative-config';
 import { GZIP_MIN_BYTES, GZIP_SYNC_MAX_BYTES } from '../shared/relay/respond';
+import { freePort } from './support/local-gateway';
 
 const KEY = 'sk-config-secret-0123456789abcdef';
 const CLIENT_KEY = 'sk-client-secret-fedcba9876543210';
@@ -54,16 +55,6 @@ function gateway(plugins: unknown[], o: GatewayOpts = {}): Promise<TestGateway> 
   });
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createNetServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 
 async function relayPort(t: TestGateway): Promise<number> {

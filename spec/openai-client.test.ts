@@ -4,45 +4,13 @@
 // call, plain and streamed, then the tool's result.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
 import OpenAI from 'openai';
 import { FAKE_EMBEDDING_DIMENSIONS } from '../tools/local-gateway/fake-openai';
-
-const MAIN = resolve(__dirname, '../tools/local-gateway/gateway-main.js');
-
-function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => res(port));
-    });
-  });
-}
+import { aiProxyRoute, freePort, startLocalGateway, type LocalGateway } from './support/local-gateway';
 
 function deck(fakePort: number): string {
-  const route = (name: string, path: string, routeType: string, model: string, upstream: string) => `
-      - name: ${name}
-        paths: [${path}]
-        plugins:
-          - name: ai-proxy
-            config:
-              route_type: ${routeType}
-              auth:
-                header_name: Authorization
-                header_value: Bearer sk-gateway-own-key
-              model:
-                provider: openai
-                name: ${model}
-                options:
-                  upstream_url: http://127.0.0.1:${fakePort}${upstream}
-              logging:
-                log_statistics: true`;
+  const route = (name: string, path: string, routeType: string, model: string, upstream: string) =>
+    aiProxyRoute({ name, path, routeType, provider: 'openai', model, upstreamUrl: `http://127.0.0.1:${fakePort}${upstream}` });
   return `_format_version: "3.0"
 services:
   - name: fake-llm
@@ -51,41 +19,17 @@ services:
 `;
 }
 
-let child: ChildProcess;
-let dir: string;
+let local: LocalGateway;
 let client: OpenAI;
-const output: string[] = [];
 
 before(async () => {
-  dir = mkdtempSync(join(tmpdir(), 'openai-client-'));
-  const [proxyPort, fakePort] = [await freePort(), await freePort()];
-  writeFileSync(join(dir, 'kong.yaml'), deck(fakePort));
-  child = spawn(process.execPath, [MAIN], {
-    env: {
-      PATH: process.env.PATH ?? '',
-      KONG_DECLARATIVE_CONFIG: join(dir, 'kong.yaml'),
-      KONG_PROXY_LISTEN: `127.0.0.1:${proxyPort}`,
-      FAKE_LLM_LISTEN: `127.0.0.1:${fakePort}`,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  await new Promise<void>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`the gateway did not start:\n${output.join('')}`)), 20_000);
-    child.stdout!.on('data', (d: Buffer) => output.push(d.toString()));
-    child.stderr!.on('data', (d: Buffer) => {
-      output.push(d.toString());
-      if (output.join('').includes('listening on http://')) { clearTimeout(timer); res(); }
-    });
-    child.once('exit', (code) => { clearTimeout(timer); rej(new Error(`the gateway exited (${code}):\n${output.join('')}`)); });
-  });
-  client = new OpenAI({ baseURL: `http://127.0.0.1:${proxyPort}/v1`, apiKey: 'sk-client-key-not-forwarded', maxRetries: 0, timeout: 10_000 });
+  const fakePort = await freePort();
+  local = await startLocalGateway(deck(fakePort), `127.0.0.1:${fakePort}`);
+  client = new OpenAI({ baseURL: `${local.url}/v1`, apiKey: 'sk-client-key-not-forwarded', maxRetries: 0, timeout: 10_000 });
 });
 
 after(async () => {
-  if (child.exitCode === null) {
-    await new Promise<void>((res) => { child.once('exit', () => res()); child.kill('SIGTERM'); });
-  }
-  rmSync(dir, { recursive: true, force: true });
+  await local?.close();
 });
 
 const weather: OpenAI.Chat.Completions.ChatCompletionTool = {

@@ -6,7 +6,7 @@ import { arr, bool, int, json, num, record, str, allOrNone, type ConfigCheck, ty
 import { azureEntraConfigProblem, type EntraAuthFields, type Env } from '../providers/azure/entra-identity';
 
 export const PROVIDERS = ['openai', 'azure', 'anthropic', 'cohere', 'mistral', 'llama2', 'gemini', 'bedrock', 'huggingface'] as const;
-export const ROUTE_TYPES = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'preserve'] as const;
+export const ROUTE_TYPES = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'llm/v1/responses', 'preserve'] as const;
 
 export const authRecord = () => record({
   header_name: str({ referenceable: true, description: 'Header name carrying the provider credential, e.g. Authorization.' }),
@@ -60,7 +60,7 @@ export const loggingRecord = () => record({
 
 /** One model target: ai-proxy's own top-level fields, an element of ai-proxy-advanced's `targets`. */
 export const targetFields = () => ({
-  route_type: str({ required: true, one_of: ROUTE_TYPES, description: 'The model API this route serves: chat, completions, embeddings or preserve.' }),
+  route_type: str({ required: true, one_of: ROUTE_TYPES, description: "The model API this route serves: chat, completions, embeddings, OpenAI's Responses API, or preserve." }),
   auth: authRecord(),
   model: modelRecord(),
   logging: loggingRecord(),
@@ -317,8 +317,8 @@ interface FormatLike extends ModelLike {
 }
 
 /**
- * Kong's llm_format checks (3.9.1, with its messages), then ours: the native gemini and bedrock formats
- * (the client speaking the provider's own API through the proxy) are not implemented yet.
+ * Kong's llm_format checks (3.9.1, with its messages): a native format (the client speaking the
+ * provider's own API, shared/relay/native-call.ts) only on the chat route, to its own provider.
  */
 export function llmFormatChecks(): ConfigCheck<FormatLike>[] {
   return [
@@ -326,6 +326,5 @@ export function llmFormatChecks(): ConfigCheck<FormatLike>[] {
       ? "native provider options in llm_format can only be used with the 'llm/v1/chat' route_type" : undefined),
     (c) => (c.llm_format !== 'openai' && c.model.provider !== c.llm_format
       ? `native llm_format '${c.llm_format}' can only be used with the '${c.llm_format}' model.provider` : undefined),
-    (c) => (c.llm_format !== 'openai' ? `llm_format '${c.llm_format}' (the provider's native API) is not supported by this build yet; use 'openai'` : undefined),
   ];
 }

@@ -1,9 +1,10 @@
 // JSON Schemas of the requests clients send (OpenAI's chat completions, legacy completions and
-// embeddings), as strict as OpenAI is on the fields the gateway or a translation reads, and open to
+// embeddings; the Responses API's is in shared/responses/request-schema.ts), as strict as OpenAI is on the fields the gateway or a translation reads, and open to
 // every other field (they pass through to the provider). The relay checks every request against its
 // route type's schema before any translation, so that no translator sees a wrongly typed field.
 // Ranges are OpenAI's (https://platform.openai.com/docs/api-reference/chat/create).
-import type { RouteType } from './types';
+import { RESPONSES_REQUEST_SCHEMA } from '../responses/request-schema';
+import type { ClientRouteType } from './types';
 
 type Schema = Record<string, unknown>;
 
@@ -149,8 +150,9 @@ const embeddings: Schema = {
 };
 
 /** The schema a route type's requests must meet; `preserve` passes any JSON object on. */
-export const REQUEST_SCHEMAS: Readonly<Partial<Record<RouteType, Schema>>> = {
+export const REQUEST_SCHEMAS: Readonly<Partial<Record<ClientRouteType, Schema>>> = {
   'llm/v1/chat': chat,
   'llm/v1/completions': completions,
   'llm/v1/embeddings': embeddings,
+  'llm/v1/responses': RESPONSES_REQUEST_SCHEMA,
 };

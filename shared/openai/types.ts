@@ -3,6 +3,12 @@
 // or writes is typed; other fields pass through as unknown.
 export type RouteType = 'llm/v1/chat' | 'llm/v1/completions' | 'llm/v1/embeddings' | 'preserve';
 
+/**
+ * The route types a client may call: the providers' own, and OpenAI's Responses API, which the relay
+ * passes to providers that speak it and translates to chat for the others (shared/responses/).
+ */
+export type ClientRouteType = RouteType | 'llm/v1/responses';
+
 export type FinishReason = 'stop' | 'length' | 'tool_calls' | 'content_filter';
 
 export interface TextPart { type: 'text'; text: string }

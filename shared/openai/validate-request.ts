@@ -3,7 +3,7 @@
 // OpenAI's schema for its route type (request-schema.ts), reported as OpenAI reports it (message, param, code).
 import Ajv, { type ErrorObject, type ValidateFunction } from 'ajv';
 import { REQUEST_SCHEMAS } from './request-schema';
-import type { RouteType } from './types';
+import type { ClientRouteType, RouteType } from './types';
 export type { RouteType };
 export type ResponseStreaming = 'allow' | 'deny' | 'always';
 
@@ -28,11 +28,11 @@ function jsonType(v: unknown): string {
 type Validator = ValidateFunction & { errors?: ErrorObject[] | null };
 
 /** One validator per route type, compiled once. */
-const validators: Partial<Record<RouteType, Validator>> = (() => {
+const validators: Partial<Record<ClientRouteType, Validator>> = (() => {
   // allErrors off: the first problem is the one reported (as OpenAI reports one).
   const ajv = new Ajv({ allErrors: false, verbose: true, allowUnionTypes: true, strict: true, strictTypes: false, logger: false });
-  const out: Partial<Record<RouteType, Validator>> = {};
-  for (const [route, schema] of Object.entries(REQUEST_SCHEMAS)) out[route as RouteType] = ajv.compile(schema);
+  const out: Partial<Record<ClientRouteType, Validator>> = {};
+  for (const [route, schema] of Object.entries(REQUEST_SCHEMAS)) out[route as ClientRouteType] = ajv.compile(schema);
   return out;
 })();
 
@@ -92,7 +92,7 @@ function describe(e: ErrorObject): { message: string; param: string; code: strin
 }
 
 /** The request against its route type's schema (OpenAI's types and ranges); undefined when it passes. */
-function schemaCheck(body: Record<string, unknown>, routeType: RouteType): RequestCheck | undefined {
+function schemaCheck(body: Record<string, unknown>, routeType: ClientRouteType): RequestCheck | undefined {
   const validate = validators[routeType];
   if (!validate || validate(body)) return undefined;
   // if/then and the combinators only say that an inner rule failed: report the inner rule.
@@ -112,10 +112,18 @@ function requestFormat(body: Record<string, unknown>): RouteType | 'both' | unde
   return undefined;
 }
 
-export function checkRequest(body: Record<string, unknown>, routeType: RouteType, configuredModel: string | null,
+/** A Responses API prompt: `input` as a non-empty string or a list of items. */
+function hasResponsesInput(body: Record<string, unknown>): boolean {
+  const input = body.input;
+  return (typeof input === 'string' && input !== '') || (Array.isArray(input) && input.length > 0);
+}
+
+export function checkRequest(body: Record<string, unknown>, routeType: ClientRouteType, configuredModel: string | null,
   streaming: ResponseStreaming): RequestCheck {
   const bodyModel = typeof body.model === 'string' && body.model !== '' ? body.model : null;
-  if (routeType === 'llm/v1/embeddings') {
+  if (routeType === 'llm/v1/responses') {
+    if (!hasResponsesInput(body)) return bad("request body doesn't contain valid prompts");
+  } else if (routeType === 'llm/v1/embeddings') {
     const input = body.input;
     const valid = typeof input === 'string' ? input.length > 0
       : Array.isArray(input) && input.length > 0 && input.every((x) => typeof x === 'string' || typeof x === 'number' || Array.isArray(x));

@@ -12,6 +12,7 @@ import { redactSecrets } from '../providers/core/auth';
 import { isObject, parseJson } from '../providers/core/json';
 import { StreamPipeline } from '../providers/core/stream-pipeline';
 import { UpstreamFormatError } from '../providers/core/types';
+import { ResponsesSseEncoder, ResponsesStream } from '../responses/stream';
 import type { ProviderCall } from './prepare';
 import { StreamStats } from './stream-stats';
 import { upstreamFailure, UpstreamFailure, type UpstreamResponse } from './upstream-client';
@@ -141,7 +142,11 @@ export interface OpenStream {
 
 export async function openStream(call: ProviderCall, up: UpstreamResponse): Promise<{ ok: true; stream: OpenStream } | { ok: false; failed: AttemptFailed }> {
   const stats = new StreamStats(call.target.logging.log_payloads);
-  const pipeline = new StreamPipeline(call.provider, call.ctx, (chunk) => stats.see(chunk));
+  // A Responses API request answered by a chat stream: the client gets the Responses API's events.
+  const encoder = call.responses && call.ctx.routeType === 'llm/v1/chat'
+    ? new ResponsesSseEncoder(new ResponsesStream(call.responses, { base: call.ctx.requestId, createdAt: call.ctx.now() }, call.model))
+    : undefined;
+  const pipeline = new StreamPipeline(call.provider, call.ctx, (chunk) => stats.see(chunk), encoder);
   const rest = up.body[Symbol.asyncIterator]();
   let first = '';
   let done = false;
@@ -237,8 +242,9 @@ export async function pumpStream(res: ServerResponse, call: ProviderCall, up: Up
   return { firstChunkAt, ...(error !== undefined ? { error } : {}), ...(detail !== undefined ? { detail } : {}) };
 }
 
-/** preserve: the provider's 2xx answer, untranslated, streamed through as it arrives. */
-export async function pumpPassThrough(res: ServerResponse, call: ProviderCall, up: UpstreamResponse, headers: OutgoingHttpHeaders):
+/** preserve: the provider's 2xx answer, untranslated, streamed through as it arrives; `tap` sees every chunk. */
+export async function pumpPassThrough(res: ServerResponse, call: ProviderCall, up: UpstreamResponse, headers: OutgoingHttpHeaders,
+  tap?: (chunk: Buffer) => void):
   Promise<{ size: number; whole: unknown; text: string | undefined; firstChunkAt: number | null; error?: string; detail?: string }> {
   const ct = up.headers['content-type'];
   const out: OutgoingHttpHeaders = { ...headers };
@@ -256,6 +262,7 @@ export async function pumpPassThrough(res: ServerResponse, call: ProviderCall, u
     for await (const chunk of up.body) {
       firstChunkAt ??= Date.now();
       size += chunk.length;
+      tap?.(chunk);
       if (!streaming && size <= MAX_ERROR_BYTES) kept.push(chunk);
       if (!await write(res, chunk)) break;
     }

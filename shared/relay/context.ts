@@ -4,6 +4,7 @@
 // the balancer travels as a reference; nothing here is sent to the client.
 import type { TargetBalancer } from '../balancer/target-balancer';
 import type { TargetConfig } from '../llm/config-fields';
+import type { NativeFormat } from '../native/formats';
 
 export type ResponseStreaming = 'allow' | 'deny' | 'always';
 
@@ -47,8 +48,10 @@ export interface RelayContext {
   readonly startedAt: number;
   /** Named captures of the route's path regex, read in access only when a model templates them. */
   readonly uriCaptures: Readonly<Record<string, string>> | null;
-  /** The client's request path, read in access only for `preserve` (Kong sends it upstream as is). */
+  /** The client's request path, read in access only for `preserve` (Kong sends it upstream as is) and native formats. */
   readonly requestPath: string | null;
   /** Provider timeouts for each attempt; undefined: the relay's defaults. */
   readonly timeouts?: ProviderTimeouts;
+  /** The client speaks this provider's own API (`llm_format`, shared/relay/native-call.ts); absent: OpenAI's. */
+  readonly llmFormat?: NativeFormat;
 }

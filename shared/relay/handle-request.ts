@@ -9,14 +9,19 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { parseJsonObject } from '../kong/read-json-body';
 import type { OpenAIResponseBody } from '../openai/types';
 import { redactSecrets } from '../providers/core/auth';
+import { getProvider } from '../providers/core/registry';
 import { NO_OPTIONS, type TargetContext } from '../providers/core/types';
+import { chatToResponse } from '../responses/from-chat';
+import { ResponsesUsageTap } from '../responses/usage-tap';
+import { sendNativeError } from '../native/errors';
+import { nativeStreamTap } from '../native/usage-tap';
 import {
   answerModel, openStream, preserveErrorAnswer, providerErrorAnswer, pumpPassThrough, pumpStream, readJsonAnswer,
   transportFailed, type AttemptFailed, type FailedAnswer,
 } from './answers';
 import { startAttempt, withHedge, type Attempt, type AttemptResponse } from './attempt';
 import type { ProviderTimeouts, RelayContext, TargetConfig } from './context';
-import { prepareCall, type ClientRequest, type ProviderCall } from './prepare';
+import { prepareCall, providerRouteType, type ClientRequest, type ProviderCall } from './prepare';
 import type { AttemptRecord, RequestLog, RequestOutcome } from './request-log';
 import { passedHeaders, sendError, sendJson, type ErrorDetails } from './respond';
 import type { UpstreamClient, UpstreamResponse } from './upstream-client';
@@ -65,7 +70,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
 function scrubContext(targets: readonly TargetConfig[], env: Readonly<Record<string, string | undefined>>): TargetContext {
   const t = targets[0]!;
   return {
-    provider: t.model.provider, routeType: t.route_type, model: '', stream: false, includeUsage: false,
+    provider: t.model.provider, routeType: providerRouteType(getProvider(t.model.provider), t.route_type), model: '', stream: false, includeUsage: false,
     options: NO_OPTIONS, auth: t.auth, env, now: () => Math.floor(Date.now() / 1000), requestId: '',
   };
 }
@@ -119,6 +124,7 @@ export class RequestHandler {
     details: ErrorDetails = {}): Promise<void> {
     o.status = status;
     o.error = message;
+    if (o.rc.llmFormat) return sendNativeError(req, res, o.rc.llmFormat, status, message, details.headers);
     await sendError(req, res, status, message, details);
   }
 
@@ -298,9 +304,13 @@ export class RequestHandler {
     o.responseModel = answerModel(out);
     o.usage = usageFigures(read.answer.usage, promptChars(call.body), completionChars(out), call.ctx.routeType !== 'llm/v1/embeddings');
     o.status = 200;
-    if (call.target.logging.log_payloads) o.payload = { ...o.payload, response: JSON.stringify(out) };
+    // A Responses API request answered by chat: the client gets the response the answer stands for.
+    const sent = call.responses && out.object === 'chat.completion'
+      ? chatToResponse(out, call.responses, { base: call.ctx.requestId, createdAt: call.ctx.now() })
+      : out;
+    if (call.target.logging.log_payloads) o.payload = { ...o.payload, response: JSON.stringify(sent) };
     this.recordAttempt(o, rc, a, undefined, false, undefined, o.usage);
-    await sendJson(req, res, 200, out, headers);
+    await sendJson(req, res, 200, sent, headers);
     return undefined;
   }
 
@@ -308,12 +318,14 @@ export class RequestHandler {
     headers: ReturnType<typeof passedHeaders>): Promise<undefined> {
     const call = a.call;
     o.status = up.status;
-    const r = await pumpPassThrough(res, call, up, headers);
+    // A Responses API stream passing through: its usage is in the event that closes it.
+    const tap = call.responses && call.stream ? new ResponsesUsageTap() : nativeStreamTap(rc.llmFormat, call.stream);
+    const r = await pumpPassThrough(res, call, up, headers, tap && ((chunk) => tap.push(chunk)));
     if (r.firstChunkAt !== null) o.firstChunk = r.firstChunkAt - rc.startedAt;
     if (r.error !== undefined) o.error = r.error;
     if (r.detail !== undefined) o.errorDetail = r.detail;
-    o.responseModel = answerModel(r.whole);
-    const reported = call.provider.nativeUsage?.(r.whole, call.ctx);
+    o.responseModel = answerModel(r.whole) ?? tap?.model ?? null;
+    const reported = call.provider.nativeUsage?.(r.whole, call.ctx) ?? tap?.usage;
     // Without counts in the body, the bytes are all there is to estimate from (marked as estimated).
     o.usage = usageFigures(reported, promptChars(call.body), reported ? 0 : r.size, true);
     if (call.target.logging.log_payloads && r.text !== undefined) o.payload = { ...o.payload, response: r.text };
@@ -329,6 +341,7 @@ export class RequestHandler {
     o.usage = NO_USAGE;
     if (f.call?.target.logging.log_payloads && a.kind === 'json') o.payload = { ...o.payload, response: JSON.stringify(a.body) };
     if (res.headersSent || res.destroyed) return;
+    if (a.kind === 'json' && o.rc.llmFormat) return sendNativeError(req, res, o.rc.llmFormat, a.status, f.failed.message, a.headers);
     if (a.kind === 'json') {
       await sendJson(req, res, a.status, a.body, a.headers);
       return;

@@ -4,9 +4,10 @@
 // back. One PDK round trip for the path with the token, one more each for the target (unless the Service
 // points at the relay's fixed address), the scheme (unless the Service is http), Kong's log serializer
 // (with statistics), and uri captures or the request path (only when a model templates them, or for
-// preserve). What does not change from one request to the next is worked out once per instance.
+// preserve and the native formats). What does not change from one request to the next is worked out once per instance.
 import type { KongInstanceMeta } from '../config-schema';
 import type { KongPDK } from '../kong/pdk';
+import type { NativeFormat } from '../native/formats';
 import type { TargetBalancer } from '../balancer/target-balancer';
 import type { ProviderTimeouts, RelayContext, ResponseStreaming, SemanticRouting, TargetConfig } from './context';
 import { RELAY_HOST, RELAY_PREFIX, sharedRelay } from './server';
@@ -22,6 +23,8 @@ export interface HandoffConfig {
   modelNameHeader: boolean;
   maxRequestBodySize: number;
   meta: KongInstanceMeta;
+  /** The client speaks this provider's own API (`llm_format`); absent: OpenAI's. */
+  llmFormat?: NativeFormat;
 }
 
 /** What only this request knows. */
@@ -57,7 +60,7 @@ export class Handoff {
 
   constructor(private readonly c: HandoffConfig) {
     this.needsUriCaptures = c.targets.some((t) => usesTemplateSource(t.model, 'uri_captures'));
-    this.needsPath = c.targets.some((t) => t.route_type === 'preserve');
+    this.needsPath = c.llmFormat !== undefined || c.targets.some((t) => t.route_type === 'preserve');
     const provider = common(c.targets, (t) => t.model.provider);
     const model = common(c.targets, (t) => (t.model.name !== null && !t.model.name.includes('$(') ? t.model.name : null));
     this.serializerMeta = c.targets.some((t) => t.logging.log_statistics)
@@ -87,6 +90,7 @@ export class Handoff {
       uriCaptures,
       requestPath,
       timeouts: r.timeouts,
+      ...(c.llmFormat ? { llmFormat: c.llmFormat } : {}),
     });
     // A Service that already points at this relay's fixed address needs no new target; one whose
     // protocol is already http needs no new scheme (each is a round trip).

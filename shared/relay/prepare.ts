@@ -2,14 +2,18 @@
 // messages (templating, prompts, model, format, streaming; docs/kong-ai-plugins.md §2.2), the options the
 // config imposes, the credential allow_override permits, and the provider's own request (buildRequest).
 // ai-proxy-advanced prepares a call anew for every target it tries: each provider gets its own format.
-import type { RouteType } from '../openai/types';
+import type { ClientRouteType, RouteType } from '../openai/types';
 import { checkRequest } from '../openai/validate-request';
 import { configuredMaxTokens } from '../providers/openai-format/request';
 import { getProvider } from '../providers/core/registry';
 import { routeRequest } from '../providers/core/route-request';
-import { CredentialError, NO_OPTIONS, TranslationError, type ModelOptions, type Provider, type TargetContext, type UpstreamRequest } from '../providers/core/types';
+import { NO_OPTIONS, type ModelOptions, type Provider, type TargetContext, type UpstreamRequest } from '../providers/core/types';
 import { effectiveAuth, forwardableHeaders, type IncomingHeaders } from './client-headers';
 import type { RelayContext, TargetConfig } from './context';
+import { prepareNativeCall } from './native-call';
+import { responsesToChat } from '../responses/to-chat';
+import type { ResponsesRequest } from '../responses/types';
+import { buildProviderRequest } from './provider-request';
 import { hasTemplates, resolveModel } from './templating';
 
 export interface ClientRequest {
@@ -28,6 +32,12 @@ export interface ProviderCall {
   model: string;
   stream: boolean;
   body: Readonly<Record<string, unknown>>;
+  /**
+   * On an llm/v1/responses route: the client's request. A provider that speaks the Responses API gets it
+   * passed through (the call's route type is then `preserve`); for any other the call is chat and its
+   * answer is turned back into a response (shared/responses/).
+   */
+  responses?: ResponsesRequest;
 }
 
 /**
@@ -56,8 +66,18 @@ function optionsOf(model: TargetConfig['model']): ModelOptions {
   return o;
 }
 
+/**
+ * The route type the provider is called with: a Responses API request goes as it is to a provider that
+ * speaks that API (a pass-through, like preserve), and as chat to every other.
+ */
+export function providerRouteType(provider: Provider, routeType: ClientRouteType): RouteType {
+  if (routeType !== 'llm/v1/responses') return routeType;
+  return provider.buildResponsesRequest ? 'preserve' : 'llm/v1/chat';
+}
+
 /** Whether the provider serves the route type in the format these options name. */
-export function providerServes(provider: Provider, routeType: RouteType, options: ModelOptions): boolean {
+export function providerServes(provider: Provider, clientRoute: ClientRouteType, options: ModelOptions): boolean {
+  const routeType = providerRouteType(provider, clientRoute);
   return provider.routeTypes.includes(routeType) && (provider.serves?.(routeType, options) ?? true);
 }
 
@@ -67,15 +87,17 @@ export function targetServesRouteType(target: TargetConfig): boolean {
 }
 
 /** Config options override the request's (Kong's merge_config_defaults since 3.8). */
-function applyOptions(body: Record<string, unknown>, o: ModelOptions): void {
-  if (o.max_tokens !== null) Object.assign(body, configuredMaxTokens(body, o.max_tokens));
+function applyOptions(body: Record<string, unknown>, o: ModelOptions, responsesApi = false): void {
+  if (o.max_tokens !== null) Object.assign(body, responsesApi ? { max_output_tokens: o.max_tokens } : configuredMaxTokens(body, o.max_tokens));
   if (o.temperature !== null) body.temperature = o.temperature;
   if (o.top_p !== null) body.top_p = o.top_p;
-  if (o.top_k !== null) body.top_k = o.top_k;
+  // OpenAI's Responses API has no top_k (a chat body loses it in openai-format/request.ts).
+  if (o.top_k !== null && !responsesApi) body.top_k = o.top_k;
 }
 
 export async function prepareCall(configured: TargetConfig, rc: RelayContext, client: ClientRequest, requestId: string,
   env: Readonly<Record<string, string | undefined>>): Promise<Prepared> {
+  if (rc.llmFormat !== undefined) return prepareNativeCall(rc.llmFormat, configured, rc, client, requestId, env);
   let model = configured.model;
   if (hasTemplates(model)) {
     const t = resolveModel(model, { headers: client.headers, query: client.query, uriCaptures: rc.uriCaptures });
@@ -96,20 +118,29 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
     return { ok: false, why: 'translation', status: 400, message: `no transformer for ${model.provider}://${routeType}` };
   }
 
-  const preserve = routeType === 'preserve';
-  const embeddings = routeType === 'llm/v1/embeddings';
+  // A Responses API request for a provider that does not speak it: the chat request it stands for.
+  const responsesRequest = routeType === 'llm/v1/responses' ? client.body as ResponsesRequest : undefined;
+  const callRoute = providerRouteType(provider, routeType);
+  let source: Record<string, unknown> = client.body;
+  if (responsesRequest !== undefined && callRoute === 'llm/v1/chat') {
+    const chat = responsesToChat(responsesRequest);
+    if (!chat.ok) return { ok: false, why: 'client', status: 400, message: chat.message, param: chat.param, code: chat.code };
+    source = chat.chat;
+  }
+  const passThrough = callRoute === 'preserve';
+  const embeddings = callRoute === 'llm/v1/embeddings';
   const stream = !embeddings && (check.stream || rc.responseStreaming === 'always');
-  const body: Record<string, unknown> = preserve ? client.body : { ...client.body };
-  if (!preserve) {
+  const body: Record<string, unknown> = routeType === 'preserve' ? source : { ...source };
+  if (routeType !== 'preserve') {
     if (!embeddings) {
-      applyOptions(body, options);
+      applyOptions(body, options, responsesRequest !== undefined && passThrough);
       body.stream = stream;
     }
     if (modelName !== '') body.model = modelName;
   }
   if (provider.optionsFromQuery) options = provider.optionsFromQuery(options, client.query);
   // preserve: Kong sends the client's own path, unless upstream_path (or here upstream_url) says otherwise.
-  if (preserve && rc.requestPath !== null && options.upstream_path === null && options.upstream_url === null
+  if (routeType === 'preserve' && rc.requestPath !== null && options.upstream_path === null && options.upstream_url === null
     && provider.preservePath !== 'model') {
     options = { ...options, upstream_path: rc.requestPath };
   }
@@ -117,7 +148,7 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
   const streamOptions = client.body.stream_options as { include_usage?: unknown } | undefined;
   const ctx: TargetContext = {
     provider: model.provider,
-    routeType,
+    routeType: callRoute,
     model: modelName,
     stream,
     includeUsage: stream && streamOptions?.include_usage === true,
@@ -127,15 +158,14 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
     now: () => Math.floor(Date.now() / 1000),
     requestId,
   };
-  let request: UpstreamRequest;
-  try {
-    request = await provider.buildRequest(routeRequest(routeType, body), ctx);
-  } catch (e) {
-    if (e instanceof TranslationError) return { ok: false, why: 'translation', status: 400, message: e.message };
-    if (e instanceof CredentialError) return { ok: false, why: 'credential', status: 500, message: 'LLM request failed before proxying', cause: e };
-    return { ok: false, why: 'internal', status: 500, message: `the gateway could not translate this request for ${model.provider} (an internal error, logged)`, cause: e };
-  }
+  const built = await buildProviderRequest(() => (responsesRequest !== undefined && passThrough && provider.buildResponsesRequest
+    ? provider.buildResponsesRequest(body, ctx)
+    : provider.buildRequest(routeRequest(callRoute, body), ctx)), model.provider);
+  if (!built.ok) return built;
   // The client's other headers go along; the provider's own (content type, version, credential) win.
-  request = { ...request, headers: { ...forwardableHeaders(client.headers), ...request.headers } };
-  return { ok: true, call: { provider, ctx, request, target: { ...configured, model }, model: modelName, stream, body } };
+  const request: UpstreamRequest = { ...built.request, headers: { ...forwardableHeaders(client.headers), ...built.request.headers } };
+  return {
+    ok: true,
+    call: { provider, ctx, request, target: { ...configured, model }, model: modelName, stream, body, ...(responsesRequest ? { responses: responsesRequest } : {}) },
+  };
 }

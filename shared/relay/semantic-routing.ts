@@ -15,16 +15,21 @@ export interface SemanticTarget {
   readonly description: string | null;
 }
 
-/** The text semantic routing matches: the last user message (Kong embeds only that), or a completion prompt. */
+/**
+ * The text semantic routing matches: the last user message (Kong embeds only that), or a completion
+ * prompt; of a Responses API request, a string input or its last user message item.
+ */
 export function promptToRoute(body: Readonly<Record<string, unknown>>): string | undefined {
   if (typeof body.prompt === 'string') return body.prompt;
-  if (!Array.isArray(body.messages)) return undefined;
-  for (let i = body.messages.length - 1; i >= 0; i--) {
-    const m = body.messages[i] as { role?: unknown; content?: unknown } | null;
+  if (typeof body.input === 'string' && !Array.isArray(body.messages)) return body.input;
+  const turns: unknown = Array.isArray(body.messages) ? body.messages : body.input;
+  if (!Array.isArray(turns)) return undefined;
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const m = turns[i] as { role?: unknown; content?: unknown } | null;
     if (m?.role !== 'user') continue;
     if (typeof m.content === 'string') return m.content;
     if (Array.isArray(m.content)) {
-      const text = m.content.map((p: { type?: unknown; text?: unknown } | null) => (p?.type === 'text' && typeof p.text === 'string' ? p.text : ''))
+      const text = m.content.map((p: { type?: unknown; text?: unknown } | null) => ((p?.type === 'text' || p?.type === 'input_text') && typeof p.text === 'string' ? p.text : ''))
         .filter(Boolean).join('\n');
       return text === '' ? undefined : text;
     }

@@ -1,6 +1,7 @@
 // A fake OpenAI-compatible LLM provider for development and tests, clearly not a real model: it answers
-// chat completions (plain and streamed as server-sent events), legacy completions and embeddings in
-// OpenAI's wire format, checks a bearer key when given one, and records what it received.
+// chat completions (plain and streamed as server-sent events), legacy completions, embeddings and the
+// Responses API (plain and streamed as typed events) in OpenAI's wire format, checks a bearer key when
+// given one, and records what it received.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
@@ -43,6 +44,13 @@ function lastUserText(messages: unknown): string {
     }
   }
   return '';
+}
+
+/** The text of Responses API content: a string, or its input_text parts. */
+function partsText(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (!Array.isArray(content)) return '';
+  return content.map((p: { type?: string; text?: string }) => (p?.type === 'input_text' ? p.text ?? '' : '')).join(' ');
 }
 
 function promptTokens(body: Record<string, unknown>): number {
@@ -178,6 +186,10 @@ export class FakeOpenAI {
       });
       return;
     }
+    if (path?.endsWith('/responses')) {
+      await this.responses(res, body, model, created);
+      return;
+    }
     if (path?.endsWith('/completions')) {
       const text = fakeReply(String(body.prompt ?? ''));
       const usage = { prompt_tokens: promptTokens(body), completion_tokens: words(text), total_tokens: 0 };
@@ -222,6 +234,73 @@ export class FakeOpenAI {
     send({ index: 0, delta: {}, logprobs: null, finish_reason: 'tool_calls' });
     if (includeUsage) res.write(`data: ${JSON.stringify({ ...base, choices: [], usage })}\n\n`);
     res.end('data: [DONE]\n\n');
+  }
+
+  /**
+   * The Responses API: a text answer to the last user input, or, with function tools offered and a user
+   * turn last, a call of the first; streamed as OpenAI's typed events, each numbered, no [DONE].
+   */
+  private async responses(res: ServerResponse, body: Record<string, unknown>, model: string, created: number): Promise<void> {
+    const input = body.input;
+    const items = Array.isArray(input) ? input as Array<{ type?: unknown; role?: unknown; content?: unknown }> : [];
+    const last = items.at(-1);
+    const lastText = typeof input === 'string' ? input : (last?.role === 'user' ? lastUserText([last]) || partsText(last.content) : '');
+    const tools = Array.isArray(body.tools) ? body.tools as Array<{ type?: unknown; name?: unknown; parameters?: { required?: unknown } }> : [];
+    const tool = tools.find((t) => t.type === 'function');
+    const calling = tool !== undefined && body.tool_choice !== 'none' && (typeof input === 'string' || last?.role === 'user');
+    const id = `resp_${randomBytes(12).toString('hex')}`;
+    const text = fakeReply(lastText);
+    const inputTokens = words(typeof input === 'string' ? input : JSON.stringify(items));
+    let output: Record<string, unknown>;
+    if (calling) {
+      const required = Array.isArray(tool.parameters?.required) ? tool.parameters.required as unknown[] : [];
+      const args = JSON.stringify(Object.fromEntries(required.filter((k): k is string => typeof k === 'string').map((k) => [k, 'fake'])));
+      output = { type: 'function_call', id: `fc_${randomBytes(8).toString('hex')}`, call_id: `call_${randomBytes(8).toString('hex')}`,
+        name: typeof tool.name === 'string' ? tool.name : 'tool', arguments: args, status: 'completed' };
+    } else {
+      output = { type: 'message', id: `msg_${randomBytes(8).toString('hex')}`, status: 'completed', role: 'assistant',
+        content: [{ type: 'output_text', text, annotations: [] }] };
+    }
+    const outputTokens = words(calling ? String(output.arguments) : text);
+    const response = (status: string, out: unknown[], usage: unknown) => ({
+      id, object: 'response', created_at: created, status, model, output: out, usage, error: null, incomplete_details: null,
+      instructions: body.instructions ?? null, max_output_tokens: body.max_output_tokens ?? null, parallel_tool_calls: true,
+      previous_response_id: null, reasoning: { effort: null, summary: null }, store: false, temperature: 1, text: { format: { type: 'text' } },
+      tool_choice: body.tool_choice ?? 'auto', tools, top_p: 1, truncation: 'disabled', metadata: {},
+    });
+    const usage = { input_tokens: inputTokens, input_tokens_details: { cached_tokens: 0 }, output_tokens: outputTokens,
+      output_tokens_details: { reasoning_tokens: 0 }, total_tokens: inputTokens + outputTokens };
+    if (body.stream !== true) {
+      this.json(res, response('completed', [output], usage));
+      return;
+    }
+    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache', Connection: 'keep-alive' });
+    let seq = 0;
+    const send = (type: string, fields: Record<string, unknown>) =>
+      res.write(`event: ${type}\ndata: ${JSON.stringify({ type, sequence_number: seq++, ...fields })}\n\n`);
+    send('response.created', { response: response('in_progress', [], null) });
+    send('response.in_progress', { response: response('in_progress', [], null) });
+    const itemId = output.id as string;
+    if (calling) {
+      send('response.output_item.added', { output_index: 0, item: { ...output, arguments: '', status: 'in_progress' } });
+      const a = String(output.arguments);
+      const half = Math.ceil(a.length / 2);
+      for (const delta of [a.slice(0, half), a.slice(half)]) send('response.function_call_arguments.delta', { item_id: itemId, output_index: 0, delta });
+      send('response.function_call_arguments.done', { item_id: itemId, output_index: 0, name: output.name, arguments: a });
+    } else {
+      send('response.output_item.added', { output_index: 0, item: { ...output, status: 'in_progress', content: [] } });
+      send('response.content_part.added', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text: '', annotations: [] } });
+      for (const delta of split(text, this.opts.streamChunks ?? 8)) {
+        if (this.opts.chunkDelayMs) await new Promise((r) => setTimeout(r, this.opts.chunkDelayMs));
+        if (res.destroyed) return;
+        send('response.output_text.delta', { item_id: itemId, output_index: 0, content_index: 0, delta, logprobs: [] });
+      }
+      send('response.output_text.done', { item_id: itemId, output_index: 0, content_index: 0, text, logprobs: [] });
+      send('response.content_part.done', { item_id: itemId, output_index: 0, content_index: 0, part: { type: 'output_text', text, annotations: [] } });
+    }
+    send('response.output_item.done', { output_index: 0, item: output });
+    send('response.completed', { response: response('completed', [output], usage) });
+    res.end();
   }
 
   private json(res: ServerResponse, v: unknown): void {

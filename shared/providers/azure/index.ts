@@ -27,7 +27,7 @@ import type { Provider, TargetContext, UpstreamRequest } from '../core/types';
 import { openaiBody } from '../openai-format/request';
 import { parseOpenAIResponse } from '../openai-format/response';
 import { azureEntraToken } from './entra-token';
-import { apiVersion, azureTakesStreamOptions, azureUrl } from './request';
+import { apiVersion, azureResponsesUrl, azureTakesStreamOptions, azureUrl } from './request';
 import { parseAzureError } from './response';
 import { azureStreamTranslator } from './stream';
 
@@ -53,6 +53,10 @@ export const azureProvider: Provider = {
     const out = openaiBody(req, ctx);
     if (!azureTakesStreamOptions(apiVersion(ctx))) delete out.stream_options;
     return withAuth(jsonRequest(url, out), ctx);
+  },
+  // The Responses API is on Azure's v1 surface, the deployment named as the body's model.
+  async buildResponsesRequest(body, ctx) {
+    return withAuth(jsonRequest(azureResponsesUrl(ctx), { ...body, model: ctx.options.azure_deployment_id ?? body.model }), ctx);
   },
   parseResponse: parseOpenAIResponse,
   streamTranslator: azureStreamTranslator,

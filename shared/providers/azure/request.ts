@@ -35,3 +35,14 @@ export function azureUrl(ctx: TargetContext): string {
   return resolveUrl({ upstream_url: null, upstream_path: null }, base, operation, query);
 }
 
+
+/**
+ * The Responses API's URL: on Azure's v1 API, `https://{azure_instance}.openai.azure.com/openai/v1/responses`
+ * without a deployment in the path or an api-version; upstream_url and upstream_path as for every route.
+ */
+export function azureResponsesUrl(ctx: TargetContext): string {
+  const o = ctx.options;
+  if (o.upstream_url !== null) return resolveUrl(o, o.upstream_url, '/openai/v1/responses');
+  if (!o.azure_instance) throw new TranslationError('azure requires model.options.azure_instance');
+  return resolveUrl(o, `https://${o.azure_instance}.openai.azure.com`, '/openai/v1/responses');
+}

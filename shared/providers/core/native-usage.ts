@@ -11,9 +11,13 @@ function counts(prompt: unknown, completion: unknown): Usage | undefined {
   return { prompt_tokens: p, completion_tokens: c, total_tokens: p + c };
 }
 
-/** OpenAI and the OpenAI-compatible APIs: `usage.prompt_tokens` / `completion_tokens`. */
+/**
+ * OpenAI and the OpenAI-compatible APIs: `usage.prompt_tokens` / `completion_tokens`; a Responses API
+ * response (`object: "response"`) says `input_tokens` / `output_tokens`.
+ */
 export function openaiUsage(v: unknown): Usage | undefined {
-  return isObject(v) && isObject(v.usage) ? counts(v.usage.prompt_tokens, v.usage.completion_tokens) : undefined;
+  if (!isObject(v) || !isObject(v.usage)) return undefined;
+  return v.object === 'response' ? counts(v.usage.input_tokens, v.usage.output_tokens) : counts(v.usage.prompt_tokens, v.usage.completion_tokens);
 }
 
 /** Anthropic's Messages API: `usage.input_tokens` / `output_tokens`. */

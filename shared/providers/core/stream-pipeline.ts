@@ -1,7 +1,8 @@
-// One client stream: upstream bytes → framing → the provider's translator → OpenAI server-sent events.
-// It writes the usage chunk when the client asked for one, `data: [DONE]` at the end, and turns every
+// One client stream: upstream bytes → framing → the provider's translator → the client's events. By
+// default those are OpenAI's chat server-sent events: the usage chunk when the client asked for one,
+// `data: [DONE]` at the end; another client API (the Responses API) brings its own encoder. Every
 // failure (an error the provider sends in the stream, a stream that cannot be translated, a stream cut
-// short) into an error event followed by [DONE]: never a silent cut. Memory is bounded by one event.
+// short) becomes the encoder's error event: never a silent cut. Memory is bounded by one event.
 import type { Usage } from '../../openai/types';
 import { openAIError, type OpenAIErrorBody } from '../../openai/errors';
 import { redactSecrets } from './auth';
@@ -17,10 +18,44 @@ export function sseData(value: unknown): string {
   return `data: ${JSON.stringify(value)}\n\n`;
 }
 
+/** How the translated chunks are written for the client. */
+export interface ClientStreamEncoder {
+  chunk(c: StreamChunk): string;
+  /** After the last chunk, with the provider's final usage: the closing text and the chunks it holds. */
+  end(usage: Usage | undefined): { text: string; chunks: number };
+  /** The stream failed with this error: the closing text. */
+  fail(error: OpenAIErrorBody): string;
+}
+
+/** OpenAI's chat completion stream: each chunk a `data:` line, the usage chunk if asked, then [DONE]. */
+export class ChatSseEncoder implements ClientStreamEncoder {
+  private last: { id: string; created: number; model: string; object: string } | undefined;
+
+  constructor(private readonly includeUsage: boolean) {}
+
+  chunk(c: StreamChunk): string {
+    this.last = { id: c.id, created: c.created, model: c.model, object: c.object };
+    const verbatim = (c as VerbatimChunk)[VERBATIM];
+    return verbatim === undefined ? sseData(c) : `data: ${verbatim}\n\n`;
+  }
+
+  end(usage: Usage | undefined): { text: string; chunks: number } {
+    if (this.includeUsage && usage && this.last) {
+      const usageChunk = { id: this.last.id, object: this.last.object, created: this.last.created, model: this.last.model, choices: [], usage };
+      return { text: sseData(usageChunk) + DONE, chunks: 1 };
+    }
+    return { text: DONE, chunks: 0 };
+  }
+
+  fail(error: OpenAIErrorBody): string {
+    return sseData(error) + DONE;
+  }
+}
+
 export class StreamPipeline {
   private readonly decoder: FrameDecoder;
   private readonly translator: StreamTranslator;
-  private last: { id: string; created: number; model: string; object: string } | undefined;
+  private readonly encoder: ClientStreamEncoder;
   private finalUsage: Usage | undefined;
   private closed = false;
   private error: OpenAIErrorBody | undefined;
@@ -29,9 +64,11 @@ export class StreamPipeline {
   chunks = 0;
 
   /** `onChunk` sees every chunk written, as an object (statistics without parsing the SSE text back). */
-  constructor(provider: Provider, private readonly ctx: TargetContext, private readonly onChunk?: (chunk: StreamChunk) => void) {
+  constructor(provider: Provider, private readonly ctx: TargetContext, private readonly onChunk?: (chunk: StreamChunk) => void,
+    encoder?: ClientStreamEncoder) {
     this.decoder = createFrameDecoder(provider.framing(ctx));
     this.translator = provider.streamTranslator(ctx);
+    this.encoder = encoder ?? new ChatSseEncoder(ctx.includeUsage);
   }
 
   /** The provider's usage for this stream: final after end(), partial after a failure. */
@@ -78,24 +115,21 @@ export class StreamPipeline {
       this.out += this.fail(e);
       return this.take();
     }
-    if (this.ctx.includeUsage && this.finalUsage && this.last) {
-      this.out += sseData({ id: this.last.id, object: this.last.object, created: this.last.created, model: this.last.model,
-        choices: [], usage: this.finalUsage });
-      this.chunks++;
-    }
+    const closing = this.encoder.end(this.finalUsage);
+    this.chunks += closing.chunks;
     this.closed = true;
-    this.out += DONE;
+    this.out += closing.text;
     return this.take();
   }
 
-  /** The stream broke (upstream reset, timeout, untranslatable data): an error event, then [DONE]. */
+  /** The stream broke (upstream reset, timeout, untranslatable data): the encoder's error event. */
   fail(err: unknown): string {
     if (this.closed) return '';
     this.closed = true;
     this.errorStatus = err instanceof ProviderStreamError ? err.error.status : undefined;
     this.error = err instanceof ProviderStreamError ? err.error.body
       : openAIError(502, redactSecrets(`upstream stream failed: ${err instanceof Error ? err.message : String(err)}`, this.ctx), 'stream_error');
-    return sseData(this.error) + DONE;
+    return this.encoder.fail(this.error);
   }
 
   /** Output of the current call, kept even when a later event of the same call fails. */
@@ -113,10 +147,8 @@ export class StreamPipeline {
 
   private serialise(chunks: StreamChunk[]): void {
     for (const c of chunks) {
-      this.last = { id: c.id, created: c.created, model: c.model, object: c.object };
       this.onChunk?.(c);
-      const verbatim = (c as VerbatimChunk)[VERBATIM];
-      this.out += verbatim === undefined ? sseData(c) : `data: ${verbatim}\n\n`;
+      this.out += this.encoder.chunk(c);
       this.chunks++;
     }
   }

@@ -169,6 +169,12 @@ export interface Provider {
    * Absent: every route type in `routeTypes` is served.
    */
   serves?(routeType: RouteType, options: ModelOptions): boolean;
+  /**
+   * Present when the provider speaks OpenAI's Responses API itself (openai, azure): an llm/v1/responses
+   * request then passes through as the client wrote it, with the configured model, options and
+   * credential, and its answer passes back; every other provider gets it as chat (shared/responses/).
+   */
+  buildResponsesRequest?(body: Readonly<Record<string, unknown>>, ctx: TargetContext): Promise<UpstreamRequest>;
   /** The stream framing of this provider for this call (some depend on a format option). */
   framing(ctx: TargetContext): StreamFraming;
   /**

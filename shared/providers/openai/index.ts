@@ -24,6 +24,9 @@ export const openaiProvider: Provider = {
     const url = resolveUrl(o, BASE_URL, OPENAI_PATHS[req.routeType]);
     return applyConfiguredAuth(jsonRequest(url, openaiBody(req, ctx)), ctx);
   },
+  async buildResponsesRequest(body, ctx) {
+    return applyConfiguredAuth(jsonRequest(resolveUrl(ctx.options, BASE_URL, '/v1/responses'), body), ctx);
+  },
   parseResponse: parseOpenAIResponse,
   streamTranslator: (ctx) => openaiStreamTranslator(ctx, { verbatim: true }),
   parseError: parseOpenAIStyleError,
