@@ -11,7 +11,7 @@ import { BedrockRuntimeClient, ConverseCommand, ConverseStreamCommand } from '@a
 import { GoogleGenAI } from '@google/genai';
 // The client's own HTTP/1.1 handler (it defaults to HTTP/2 for Bedrock Runtime; Kong's proxy port speaks HTTP/1.1).
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import { startLocalGateway, type LocalGateway } from './support/local-gateway';
+import { freePort, startLocalGateway, type LocalGateway } from './support/local-gateway';
 import {
   anthropicAnswer, anthropicEvents, bedrockAnswer, bedrockEvents, COUNTS, geminiAnswer, geminiChunks, NativeProviders,
 } from './fakes/native-providers';
@@ -22,7 +22,7 @@ const CLAUDE_MODEL = 'claude-3-5-haiku-20241022';
 const GATEWAY_AWS_KEY = 'AKIAGATEWAYNATIVE01';
 
 /** One ai-proxy route per format, and the same behind ai-prompt-guard (`/guarded-<format>`). */
-function deck(fake: string): string {
+function deck(fake: string, refused: string): string {
   const proxy: Record<string, string> = {
     gemini: `
               llm_format: gemini
@@ -56,7 +56,25 @@ function deck(fake: string): string {
             config:
               route_type: llm/v1/chat
               logging: { log_statistics: true }${proxy[format]}`;
-  const routes = Object.keys(proxy).map((f) => route(f, f, false) + route(`guarded-${f}`, f, true)).join('');
+  // ai-proxy-advanced with a native format: the first target cannot be reached, the second is the fake.
+  const advanced = `
+      - name: advanced-anthropic
+        paths: [/advanced-anthropic]
+        plugins:
+          - name: ai-proxy-advanced
+            config:
+              llm_format: anthropic
+              balancer: { algorithm: priority, retries: 2 }
+              targets:${[refused, fake].map((url, i) => `
+                - route_type: llm/v1/chat
+                  weight: ${100 - i * 50}
+                  logging: { log_statistics: true }
+                  auth: { header_name: x-api-key, header_value: sk-ant-gateway-own-key }
+                  model:
+                    provider: anthropic
+                    name: ${CLAUDE_MODEL}
+                    options: { upstream_url: "${url}", anthropic_version: "2023-06-01" }`).join('')}`;
+  const routes = Object.keys(proxy).map((f) => route(f, f, false) + route(`guarded-${f}`, f, true)).join('') + advanced;
   return `_format_version: "3.0"
 services:
   - name: native
@@ -71,7 +89,7 @@ const fake = new NativeProviders();
 
 before(async () => {
   await fake.listen();
-  local = await startLocalGateway(deck(fake.url), 'off');
+  local = await startLocalGateway(deck(fake.url, `http://127.0.0.1:${await freePort()}`), 'off');
   gw = local.url;
 });
 
@@ -178,6 +196,31 @@ test('native anthropic: messages.create plain and stream: true pass through, wit
   assert.deepEqual(events, anthropicEvents.filter((e) => e.type !== 'ping'), 'the SDK drops pings');
   await usageLogged('anthropic', COUNTS.anthropicStream, true);
 });
+
+test('native anthropic on ai-proxy-advanced: a target that cannot be reached, then the next, the answer unchanged', async () => {
+  const r = await anthropic('advanced-anthropic').messages.create({ model: CLAUDE_MODEL, max_tokens: 64, messages: [{ role: 'user', content: 'Hello' }] });
+  assert.deepEqual(plain(r), anthropicAnswer);
+  assert.equal(last(fake.received).headers['x-api-key'], 'sk-ant-gateway-own-key');
+  const events: unknown[] = [];
+  for await (const e of await anthropic('advanced-anthropic').messages.create({ model: CLAUDE_MODEL, max_tokens: 64, stream: true, messages: [{ role: 'user', content: 'Stream please' }] })) {
+    events.push(plain(e));
+  }
+  assert.deepEqual(events, anthropicEvents.filter((e) => e.type !== 'ping'));
+  const line = await waitForLine((l) => l.plugin === 'ai-proxy-advanced' && l.stream === true);
+  assert.equal(line.attempts, 2, 'the unreachable target was tried first');
+  assert.equal(line.usage_estimated, false);
+});
+
+/** Polls the relay's log lines for one that `match` accepts. */
+async function waitForLine(match: (l: LogLine) => boolean): Promise<LogLine> {
+  const until = Date.now() + 5000;
+  for (;;) {
+    const line = relayLines().find(match);
+    if (line) return line;
+    if (Date.now() > until) throw new Error('no such log line');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
 
 test('native formats: answers and streams are byte-equal to what the provider sent', async () => {
   const cases: Array<[string, unknown]> = [
