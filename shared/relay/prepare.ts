@@ -118,7 +118,8 @@ export async function prepareCall(configured: TargetConfig, rc: RelayContext, cl
     return { ok: false, why: 'translation', status: 400, message: `no transformer for ${model.provider}://${routeType}` };
   }
 
-  // A Responses API request for a provider that does not speak it: the chat request it stands for.
+  // On a Responses API route (the body checked against its schema): a provider that speaks the API gets
+  // the request as it is; any other, the chat request it stands for.
   const responsesRequest = routeType === 'llm/v1/responses' ? client.body as ResponsesRequest : undefined;
   const callRoute = providerRouteType(provider, routeType);
   let source: Record<string, unknown> = client.body;
