@@ -57,6 +57,12 @@ test('credentials and addresses a provider cannot use are refused', () => {
     /auth\.param_location 'body' is not supported by the gemini provider/);
   assert.equal(proxy('preserve', { provider: 'gemini', name: 'gemini-2.0-flash' }, geminiBody), '', 'preserve sends the body as the client wrote it');
   assert.equal(proxy('llm/v1/chat', { provider: 'gemini', name: 'gemini-2.0-flash' }, { ...geminiBody, param_location: 'query' }), '');
+  const vertex = { api_endpoint: 'us-east5-aiplatform.googleapis.com', project_id: 'p', location_id: 'us-east5' };
+  const sa = { gcp_use_service_account: true };
+  assert.match(proxy('llm/v1/chat', { provider: 'gemini', name: 'claude-sonnet-4@20250514', options: { gemini: vertex } }, sa),
+    /model\.name: 'claude-sonnet-4@20250514' is a Vertex AI partner model, which is not served in Gemini's format/);
+  assert.equal(proxy('llm/v1/chat', { provider: 'gemini', name: 'gemini-2.5-pro', options: { gemini: vertex } }, sa), '');
+  assert.equal(proxy('llm/v1/chat', { provider: 'gemini', name: '$(headers.x-model)', options: { gemini: vertex } }, sa), '', 'templated: checked per request');
 });
 
 test('semantic routing: the embeddings model and the vector store are checked as targets are', () => {

@@ -4,6 +4,7 @@
 // (docs/kong-ai-plugins.md §1, §3), and Kong's entity checks with Kong's messages (§1.5).
 import { arr, bool, int, json, num, record, str, allOrNone, type ConfigCheck, type ValueOf } from '../config-schema';
 import { azureEntraConfigProblem, type EntraAuthFields, type Env } from '../providers/azure/entra-identity';
+import { isVertexPartnerModel } from '../providers/gemini';
 
 export const PROVIDERS = ['openai', 'azure', 'anthropic', 'cohere', 'mistral', 'llama2', 'gemini', 'bedrock', 'huggingface'] as const;
 export const ROUTE_TYPES = ['llm/v1/chat', 'llm/v1/completions', 'llm/v1/embeddings', 'llm/v1/responses', 'preserve'] as const;
@@ -177,7 +178,9 @@ interface ModelLike extends CredentialLike {
   readonly auth: AuthLike | null;
   readonly model: {
     readonly provider: string;
+    readonly name?: string | null;
     readonly options: {
+      readonly gemini?: { readonly api_endpoint: string | null } | null;
       readonly upstream_url: string | null;
       readonly llama2_format: string | null;
       readonly mistral_format: string | null;
@@ -259,7 +262,18 @@ export function modelChecks(prefix = '', env: Env = process.env): ConfigCheck<Mo
     (c) => (c.model.provider === 'mistral' && c.model.options?.mistral_format === 'ollama' && !c.model.options.upstream_url
       ? "must set 'model.options.upstream_url' for mistral provider with mistral_format 'ollama'" : undefined),
     (c) => upstreamUrlProblem(c.model.options?.upstream_url, prefix),
+    (c) => vertexPartnerModelProblem(c, prefix),
   ];
+}
+
+/** Ours: a Vertex AI partner model cannot be called in Gemini's format (shared/providers/gemini/index.ts). */
+function vertexPartnerModelProblem(c: ModelLike, prefix: string): string | undefined {
+  const g = c.model.options?.gemini;
+  const name = c.model.name;
+  if (c.model.provider !== 'gemini' || !g?.api_endpoint || typeof name !== 'string' || name.includes('$(')) return undefined;
+  return isVertexPartnerModel(name)
+    ? `${prefix}model.name: '${name}' is a Vertex AI partner model, which is not served in Gemini's format; use the anthropic or mistral provider with its own endpoint`
+    : undefined;
 }
 
 interface RoutedLike extends ModelLike {

@@ -109,7 +109,9 @@ export class RequestHandler {
       this.deps.warn(`relay: unexpected error in request ${requestId}: ${redactSecrets(message, outcome.ctx)}`);
       if (!res.headersSent) {
         outcome.status = 500;
-        await sendError(req, res, 500, 'An unexpected error occurred in the AI relay').catch(() => {});
+        const message500 = 'An unexpected error occurred in the AI relay';
+        const sent = rc.llmFormat ? sendNativeError(req, res, rc.llmFormat, 500, message500) : sendError(req, res, 500, message500);
+        await sent.catch(() => {});
       } else {
         res.destroy();
       }

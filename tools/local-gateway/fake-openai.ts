@@ -1,7 +1,7 @@
 // A fake OpenAI-compatible LLM provider for development and tests, clearly not a real model: it answers
 // chat completions (plain and streamed as server-sent events), legacy completions, embeddings and the
 // Responses API (plain and streamed as typed events) in OpenAI's wire format, checks a bearer key when
-// given one, and records what it received.
+// given one, and records the last thousand requests it received.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { randomBytes } from 'node:crypto';
 
@@ -22,6 +22,8 @@ export interface RecordedRequest {
 }
 
 export const FAKE_MODEL = 'fake-llm-1';
+
+const MAX_RECORDED = 1000;
 
 function openaiError(res: ServerResponse, status: number, message: string, type: string, code: string | null): void {
   const body = JSON.stringify({ error: { message, type, param: null, code } });
@@ -139,6 +141,8 @@ export class FakeOpenAI {
     for await (const c of req) chunks.push(c as Buffer);
     const raw = Buffer.concat(chunks).toString('utf8');
     this.requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body: raw });
+    // `npm start` may run for days: only the latest requests are kept.
+    if (this.requests.length > MAX_RECORDED) this.requests.splice(0, this.requests.length - MAX_RECORDED);
     if (this.opts.apiKey !== undefined && req.headers.authorization !== `Bearer ${this.opts.apiKey}`) {
       openaiError(res, 401, 'Incorrect API key provided.', 'invalid_request_error', 'invalid_api_key');
       return;

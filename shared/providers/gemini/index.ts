@@ -35,6 +35,11 @@ function seg(s: string): string {
 /** Vertex AI partner models speak their own formats (rawPredict); this module only speaks Gemini's. */
 const PARTNER_MODEL = /^(claude-|mistral-|codestral-|jamba-)/;
 
+/** A Vertex AI partner model (Anthropic's, Mistral's, AI21's): served in its maker's format, not Gemini's. */
+export function isVertexPartnerModel(model: string): boolean {
+  return PARTNER_MODEL.test(model.replace(/^(publishers\/[^/]+\/)?models\//, ''));
+}
+
 function operationOf(ctx: TargetContext, vertex: boolean): string {
   if (ctx.routeType === 'llm/v1/embeddings') return vertex ? 'predict' : 'batchEmbedContents';
   return ctx.stream ? 'streamGenerateContent' : 'generateContent';
@@ -53,7 +58,9 @@ export function geminiUrl(ctx: TargetContext): string {
   let base: string;
   let path: string;
   if (vertex !== undefined) {
-    if (PARTNER_MODEL.test(model)) {
+    // The configuration check refuses a configured partner model (shared/llm/config-fields.ts); a
+    // templated one lands here.
+    if (isVertexPartnerModel(model)) {
       throw new TranslationError(`Vertex AI partner model '${model}' is not served in Gemini's format; only Google's Gemini models are supported by the gemini provider`);
     }
     base = /^https?:\/\//i.test(vertex.endpoint) ? vertex.endpoint : `https://${vertex.endpoint}`;
