@@ -7,7 +7,7 @@ import { Plugin as AiProxy } from '../plugins/ai-proxy';
 import { Plugin as AiProxyAdvanced } from '../plugins/ai-proxy-advanced';
 import { nativeError } from '../shared/native/errors';
 import { nativeOperation, sameModel } from '../shared/native/paths';
-import { NativeUsageTap } from '../shared/native/usage-tap';
+import { UsageTap } from '../shared/relay/usage-tap';
 import { encodeAwsEvent } from '../shared/providers/core/framing';
 import type { RelayContext, TargetConfig } from '../shared/relay/context';
 import { prepareCall } from '../shared/relay/prepare';
@@ -59,13 +59,13 @@ const streams: Array<[string, 'gemini' | 'bedrock' | 'anthropic', Buffer, [numbe
 test('usage tap: the counts of every native stream, whole and split at every byte offset', () => {
   for (const [name, format, bytes, [prompt, completion], model] of streams) {
     for (let at = 0; at <= bytes.length; at++) {
-      const tap = new NativeUsageTap(format);
+      const tap = new UsageTap(format);
       tap.push(bytes.subarray(0, at));
       tap.push(bytes.subarray(at));
       assert.deepEqual(tap.usage, { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion }, `${name} split at ${at}`);
       assert.equal(tap.model, model, name);
     }
-    const byByte = new NativeUsageTap(format);
+    const byByte = new UsageTap(format);
     for (const b of bytes) byByte.push(Uint8Array.of(b));
     assert.equal(byByte.usage?.prompt_tokens, prompt, `${name} byte by byte`);
   }
@@ -73,13 +73,13 @@ test('usage tap: the counts of every native stream, whole and split at every byt
 
 test('usage tap: a cut or unreadable stream gives what was seen, never throws', () => {
   const [, , gemini] = streams[0]!;
-  const cut = new NativeUsageTap('gemini');
+  const cut = new UsageTap('gemini');
   cut.push(gemini.subarray(0, gemini.indexOf('data:', 10)));
   assert.deepEqual(cut.usage, { prompt_tokens: 13, completion_tokens: 0, total_tokens: 13 });
-  const broken = new NativeUsageTap('bedrock');
+  const broken = new UsageTap('bedrock');
   broken.push(Buffer.from('this is not an event stream at all'));
   assert.equal(broken.usage, undefined);
-  const none = new NativeUsageTap('anthropic');
+  const none = new UsageTap('anthropic');
   none.push(Buffer.from('event: ping\ndata: {"type":"ping"}\n\n'));
   assert.equal(none.usage, undefined);
 });

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { promptToRoute } from '../shared/relay/semantic-routing';
+import { UsageTap } from '../shared/relay/usage-tap';
 import { chatToResponse } from '../shared/responses/from-chat';
 import { ResponsesStream, responsesSse } from '../shared/responses/stream';
 import { responsesToChat } from '../shared/responses/to-chat';
@@ -175,4 +176,22 @@ test('semantic routing reads a Responses API request\'s prompt: a string input, 
     { type: 'function_call_output', call_id: 'c', output: 'x' },
   ] }), 'my code\ncrashes');
   assert.equal(promptToRoute({ messages: [{ role: 'user', content: 'chat wins' }], input: 'ignored' }), 'chat wins');
+});
+
+test('the usage of a passed-through Responses API stream comes from its closing event, however the bytes are split', () => {
+  const events = [
+    { type: 'response.created', sequence_number: 0, response: { model: 'gpt-4o', usage: null } },
+    { type: 'response.output_text.delta', sequence_number: 1, delta: 'Hi' },
+    { type: 'response.completed', sequence_number: 2, response: { model: 'gpt-4o-2024-08-06', usage: { input_tokens: 12, output_tokens: 3, total_tokens: 15 } } },
+  ];
+  const bytes = Buffer.from(events.map((e) => `event: ${e.type}\ndata: ${JSON.stringify(e)}\n\n`).join(''));
+  for (const size of [1, 7, bytes.length]) {
+    const tap = new UsageTap('openai-responses');
+    for (let i = 0; i < bytes.length; i += size) tap.push(bytes.subarray(i, i + size));
+    assert.deepEqual(tap.usage, { prompt_tokens: 12, completion_tokens: 3, total_tokens: 15 }, `pieces of ${size}`);
+    assert.equal(tap.model, 'gpt-4o-2024-08-06');
+  }
+  const cut = new UsageTap('openai-responses');
+  cut.push(bytes.subarray(0, bytes.indexOf('event: response.completed')));
+  assert.equal(cut.usage, undefined, 'a stream cut before its end reports none (the counts are then estimated)');
 });

@@ -12,9 +12,7 @@ import { redactSecrets } from '../providers/core/auth';
 import { getProvider } from '../providers/core/registry';
 import { NO_OPTIONS, type TargetContext } from '../providers/core/types';
 import { chatToResponse } from '../responses/from-chat';
-import { ResponsesUsageTap } from '../responses/usage-tap';
 import { sendNativeError } from '../native/errors';
-import { nativeStreamTap } from '../native/usage-tap';
 import {
   answerModel, openStream, preserveErrorAnswer, providerErrorAnswer, pumpPassThrough, pumpStream, readJsonAnswer,
   transportFailed, type AttemptFailed, type FailedAnswer,
@@ -26,6 +24,7 @@ import type { AttemptRecord, RequestLog, RequestOutcome } from './request-log';
 import { passedHeaders, sendError, sendJson, type ErrorDetails } from './respond';
 import type { UpstreamClient, UpstreamResponse } from './upstream-client';
 import { completionChars, NO_USAGE, promptChars, usageFigures, cost, type UsageFigures } from './usage';
+import { passThroughTap } from './usage-tap';
 
 export interface HandlerDeps {
   upstream: UpstreamClient;
@@ -320,8 +319,8 @@ export class RequestHandler {
     headers: ReturnType<typeof passedHeaders>): Promise<undefined> {
     const call = a.call;
     o.status = up.status;
-    // A Responses API stream passing through: its usage is in the event that closes it.
-    const tap = call.responses && call.stream ? new ResponsesUsageTap() : nativeStreamTap(rc.llmFormat, call.stream);
+    // A stream passing through unchanged: its usage is read off the bytes on their way.
+    const tap = passThroughTap(rc.llmFormat, call.responses !== undefined, call.stream);
     const r = await pumpPassThrough(res, call, up, headers, tap && ((chunk) => tap.push(chunk)));
     if (r.firstChunkAt !== null) o.firstChunk = r.firstChunkAt - rc.startedAt;
     if (r.error !== undefined) o.error = r.error;

@@ -1,13 +1,14 @@
-// Token counts from a native stream as it passes through unchanged: the bytes the client gets are also
-// decoded through the provider's framing (shared/providers/core/framing.ts: SSE for Gemini and Anthropic,
-// AWS event-stream for Bedrock) and the usage picked from the provider's own events. Nothing is kept but
-// the counts and the framing's one pending event, so memory stays bounded whatever the stream's length.
-// A stream the tap cannot read is still passed on: the tap stops and the counts are estimated.
+// Token counts of a stream that passes through unchanged (native formats; the Responses API to openai
+// and azure): the bytes the client gets are also decoded through the provider's framing
+// (shared/providers/core/framing.ts: SSE, or AWS event-stream for Bedrock) and the usage picked from the
+// provider's own events. Nothing is kept but the counts and the framing's one pending event, so memory
+// stays bounded whatever the stream's length. A stream the tap cannot read is still passed on: the tap
+// stops and the counts are estimated.
 import type { Usage } from '../openai/types';
 import { createFrameDecoder, type FrameDecoder } from '../providers/core/framing';
 import { isObject, num, parseJson } from '../providers/core/json';
 import type { UpstreamEvent } from '../providers/core/types';
-import type { NativeFormat } from './formats';
+import type { NativeFormat } from '../native/formats';
 
 interface Counts { prompt?: number; completion?: number; model?: string }
 
@@ -42,13 +43,28 @@ function anthropicEvent(v: Record<string, unknown>, c: Counts): void {
   }
 }
 
-/** Reads the usage off a native stream's bytes; `usage` and `model` hold what it has seen so far. */
-export class NativeUsageTap {
+/** The Responses API: the event that closes the response carries all of it, usage and model. */
+const RESPONSES_CLOSING = new Set(['response.completed', 'response.incomplete', 'response.failed']);
+
+function responsesEvent(v: Record<string, unknown>, c: Counts): void {
+  const r = v.response;
+  if (!isObject(r)) return;
+  if (typeof r.model === 'string') c.model = r.model;
+  if (!isObject(r.usage)) return;
+  c.prompt = num(r.usage.input_tokens) ?? c.prompt;
+  c.completion = num(r.usage.output_tokens) ?? c.completion;
+}
+
+/** The streams a tap reads: the native formats, and OpenAI's Responses API. */
+export type TappedFormat = NativeFormat | 'openai-responses';
+
+/** Reads the usage off a passing stream's bytes; `usage` and `model` hold what it has seen so far. */
+export class UsageTap {
   private decoder: FrameDecoder | undefined;
   private ended = false;
   private readonly c: Counts = {};
 
-  constructor(private readonly format: NativeFormat) {
+  constructor(private readonly format: TappedFormat) {
     this.decoder = createFrameDecoder(format === 'bedrock' ? 'aws-eventstream' : 'sse');
   }
 
@@ -68,7 +84,7 @@ export class NativeUsageTap {
     return { prompt_tokens: prompt, completion_tokens: completion ?? 0, total_tokens: prompt + (completion ?? 0) };
   }
 
-  /** The model the stream names (Anthropic's message_start, Gemini's modelVersion). */
+  /** The model the stream names (Anthropic's message_start, Gemini's modelVersion, the closing response's). */
   get model(): string | undefined {
     return this.c.model;
   }
@@ -85,16 +101,21 @@ export class NativeUsageTap {
     }
     for (const e of events) {
       if (e.exception) continue;
+      // Only the closing event of a Responses API stream counts: the deltas are not parsed.
+      if (this.format === 'openai-responses' && (e.event === undefined || !RESPONSES_CLOSING.has(e.event))) continue;
       const v = parseJson(e.data);
       if (!isObject(v)) continue;
       if (this.format === 'gemini') geminiEvent(v, this.c);
       else if (this.format === 'bedrock') bedrockEvent(v, this.c, e);
-      else anthropicEvent(v, this.c);
+      else if (this.format === 'anthropic') anthropicEvent(v, this.c);
+      else responsesEvent(v, this.c);
     }
   }
 }
 
-/** The tap for a call's pass-through: only a native route's stream has one. */
-export function nativeStreamTap(format: NativeFormat | undefined, stream: boolean): NativeUsageTap | undefined {
-  return format !== undefined && stream ? new NativeUsageTap(format) : undefined;
+/** The tap for a pass-through stream: a native route's, or a Responses API stream passed to its provider. */
+export function passThroughTap(format: NativeFormat | undefined, responsesApi: boolean, stream: boolean): UsageTap | undefined {
+  if (!stream) return undefined;
+  if (format !== undefined) return new UsageTap(format);
+  return responsesApi ? new UsageTap('openai-responses') : undefined;
 }
