@@ -11,6 +11,7 @@ import { buildRequest } from './support/build-request';
 import { contextFor, sseDataValues } from './support/provider-case';
 import { waitFor } from './support/relay-log';
 import { startTestGateway, type TestGateway } from './support/test-gateway';
+import { wholeBody } from './fakes/request-body';
 
 interface Seen { url: string; headers: Record<string, unknown>; body: string }
 
@@ -22,10 +23,8 @@ class EchoProvider {
 
   async listen(): Promise<void> {
     this.server = createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (d: Buffer) => parts.push(d));
-      req.on('end', () => {
-        const seen = { url: req.url ?? '', headers: req.headers, body: Buffer.concat(parts).toString() };
+      void wholeBody(req).then((raw) => {
+        const seen = { url: req.url ?? '', headers: req.headers, body: raw.toString() };
         this.seen.push(seen);
         const echo = `you sent ${JSON.stringify(seen)}`;
         // Every provider's error shape has a message somewhere: put the echo in all of them.

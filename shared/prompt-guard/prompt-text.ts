@@ -7,7 +7,7 @@
 // embeddings body's `input` texts as user messages (Kong refuses both); and the native bodies, whatever
 // llm_format says (a client cannot slip past by speaking another API): Gemini, Bedrock Converse and
 // Anthropic Messages (shared/native/prompt-turns.ts), a tool's result counting as the tool's turn.
-import { geminiTurns, messageTurns } from '../native/prompt-turns';
+import { geminiTurns, messageTurns, type NativeTurn } from '../native/prompt-turns';
 
 export interface PromptTexts {
   /** Kong's string: checked messages from the last to the first, joined with a space (allow and deny). */
@@ -41,7 +41,7 @@ function contentTexts(content: unknown): string[] | undefined {
 }
 
 /** A message of the conversation, and the field it came from (for the reason a body is refused). */
-interface Turn { role?: unknown; content?: unknown; where: string }
+type Turn = NativeTurn;
 
 /**
  * The turns of a Responses API body or an embeddings body, in order: `instructions` as the system's,

@@ -5,6 +5,7 @@
 // every request, and keeps the exact bytes of each answer it sent (for byte-equal assertions).
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import { encodeAwsEvent } from '../../shared/providers/core/framing';
+import { jsonObjectOrEmpty, wholeBody } from './request-body';
 
 export interface NativeReceived {
   readonly method: string;
@@ -103,11 +104,8 @@ export class NativeProviders {
 
   async listen(port = 0): Promise<string> {
     this.server = createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (d: Buffer) => parts.push(d));
-      req.on('end', () => {
-        let body: Record<string, unknown> = {};
-        try { body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>; } catch { /* not JSON */ }
+      void wholeBody(req).then((raw) => {
+        const body = jsonObjectOrEmpty(raw);
         const method = req.method ?? '';
         const url = req.url ?? '';
         this.received.push({ method, url, headers: req.headers, body });

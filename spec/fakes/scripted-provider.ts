@@ -2,6 +2,7 @@
 // time each was sent, to compare with when the client got it), a stream that stalls or breaks half way,
 // any status and body, or no answer at all. Records what it received.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { jsonObjectOrEmpty, wholeBody } from './request-body';
 
 export interface Received {
   url: string;
@@ -31,15 +32,11 @@ export class ScriptedProvider {
 
   async listen(): Promise<string> {
     this.server = createServer((req, res) => {
-      const parts: Buffer[] = [];
-      req.on('data', (d: Buffer) => parts.push(d));
-      req.on('end', () => {
-        let body: Record<string, unknown> = {};
-        try { body = JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>; } catch { /* not JSON */ }
-        const r = { url: req.url ?? '', headers: req.headers, body };
+      void wholeBody(req).then((raw) => {
+        const r = { url: req.url ?? '', headers: req.headers, body: jsonObjectOrEmpty(raw) };
         this.received.push(r);
-        Promise.resolve(this.script(r, res)).catch(() => res.destroy());
-      });
+        return this.script(r, res);
+      }).catch(() => res.destroy());
     });
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', () => r()));
     const a = this.server.address();

@@ -4,6 +4,7 @@ import { fallbackMessage, providerError } from '../core/errors';
 import { isObject, num } from '../core/json';
 import { UpstreamFormatError, type ProviderError, type TargetContext } from '../core/types';
 import { RESPONSE_FORMAT_TOOL } from './request';
+import { contentBesideTools, wholeAnswer } from '../openai-format/answer';
 
 /**
  * `stop_reason` → OpenAI `finish_reason` (Kong passes the raw value through; OpenAI clients only know
@@ -81,21 +82,8 @@ export function parseAnthropicResponse(body: unknown, ctx: TargetContext): ChatC
   const id = typeof body.id === 'string' ? body.id : `chatcmpl-${ctx.requestId}`;
   const model = typeof body.model === 'string' ? body.model : ctx.model;
   const finish = mapStopReason(body.stop_reason, toolCalls.length > 0);
-  const created = ctx.now();
-  if (ctx.routeType === 'llm/v1/completions') {
-    const out: TextCompletion = { id, object: 'text_completion', created, model,
-      choices: [{ index: 0, text, finish_reason: finish, logprobs: null }] };
-    if (usage) out.usage = usage;
-    return out;
-  }
-  const message: ChatCompletion['choices'][number]['message'] = {
-    role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text,
-  };
-  if (toolCalls.length > 0) message.tool_calls = toolCalls;
-  const out: ChatCompletion = { id, object: 'chat.completion', created, model,
-    choices: [{ index: 0, message, finish_reason: finish, logprobs: null }] };
-  if (usage) out.usage = usage;
-  return out;
+  return wholeAnswer({ id, created: ctx.now(), model }, { completions: ctx.routeType === 'llm/v1/completions', logprobs: true },
+    { text, toolCalls, content: contentBesideTools(text, toolCalls), finish, usage });
 }
 
 /** Anthropic's error types and the HTTP status each comes with (for errors sent inside a stream). */

@@ -20,7 +20,7 @@
 //   stream reports no usage.
 // Kong takes the client's own `api-version` query argument over the configured one; so do we
 // (optionsFromQuery). The URL is built in request.ts, the stream read in stream.ts, errors in response.ts.
-import { applyConfiguredAuth, scrubFromNowOn } from '../core/auth';
+import { applyConfiguredAuth, withBearerToken } from '../core/auth';
 import { jsonRequest } from '../core/json-request';
 import { openaiUsage } from '../core/native-usage';
 import type { Provider, TargetContext, UpstreamRequest } from '../core/types';
@@ -36,9 +36,7 @@ async function withAuth(req: UpstreamRequest, ctx: TargetContext): Promise<Upstr
   const out = applyConfiguredAuth(req, ctx);
   const a = ctx.auth;
   if (a?.azure_use_managed_identity) {
-    const token = await azureEntraToken(a, ctx.env);
-    scrubFromNowOn(token);
-    out.headers.authorization = `Bearer ${token}`;
+    return withBearerToken(out, await azureEntraToken(a, ctx.env));
   }
   return out;
 }

@@ -3,6 +3,7 @@
 import type { ChatCompletion, FinishReason, OpenAIResponseBody, TextCompletion, ToolCall, Usage } from '../../openai/types';
 import { isObject, num } from '../core/json';
 import { UpstreamFormatError, type TargetContext } from '../core/types';
+import { wholeAnswer } from '../openai-format/answer';
 import { parseEmbeddings } from './embeddings';
 
 /** docs/provider-formats.md §0.2. */
@@ -62,27 +63,9 @@ function parseConverse(body: unknown, ctx: TargetContext): ChatCompletion | Text
   }
   const finish = finishReason(body.stopReason);
   const usage = mapUsage(body.usage);
-  const created = ctx.now();
-  if (ctx.routeType === 'llm/v1/completions') {
-    return {
-      id: `cmpl-${ctx.requestId}`, object: 'text_completion', created, model: ctx.model,
-      choices: [{ index: 0, text, finish_reason: finish, logprobs: null }],
-      ...(usage ? { usage } : {}),
-    };
-  }
-  return {
-    id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion', created, model: ctx.model,
-    choices: [{
-      index: 0,
-      message: {
-        role: 'assistant',
-        content: sawText || toolCalls.length === 0 ? text : null,
-        ...(toolCalls.length > 0 ? { tool_calls: toolCalls } : {}),
-      },
-      finish_reason: finish,
-    }],
-    ...(usage ? { usage } : {}),
-  };
+  const completions = ctx.routeType === 'llm/v1/completions';
+  return wholeAnswer({ id: `${completions ? 'cmpl' : 'chatcmpl'}-${ctx.requestId}`, created: ctx.now(), model: ctx.model }, { completions },
+    { text, toolCalls, content: sawText || toolCalls.length === 0 ? text : null, finish, usage });
 }
 
 export function parseResponse(body: unknown, ctx: TargetContext): OpenAIResponseBody {

@@ -4,6 +4,7 @@ import type { ChatCompletion, EmbeddingsList, FinishReason, OpenAIResponseBody, 
 import { fallbackMessage, providerError } from '../core/errors';
 import { isObject, num } from '../core/json';
 import { UpstreamFormatError, type ProviderError, type TargetContext } from '../core/types';
+import { contentBesideTools, wholeAnswer } from '../openai-format/answer';
 
 /** COMPLETE, STOP_SEQUENCE → stop; MAX_TOKENS → length; TOOL_CALL → tool_calls. ERROR and TIMEOUT are failures. */
 export function mapFinishReason(reason: unknown): FinishReason | null {
@@ -55,22 +56,9 @@ function toolCall(v: unknown): ToolCall | null {
 
 function answer(ctx: TargetContext, id: string, text: string, toolCalls: ToolCall[], finish: FinishReason | null,
   usage: Usage | undefined): ChatCompletion | TextCompletion {
-  const created = ctx.now();
-  if (ctx.routeType === 'llm/v1/completions') {
-    const out: TextCompletion = { id, object: 'text_completion', created, model: ctx.model,
-      choices: [{ index: 0, text, finish_reason: finish, logprobs: null }] };
-    if (usage) out.usage = usage;
-    return out;
-  }
-  const msg: ChatCompletion['choices'][number]['message'] = {
-    role: 'assistant', content: text === '' && toolCalls.length > 0 ? null : text,
-  };
-  if (toolCalls.length > 0) msg.tool_calls = toolCalls;
   // Cohere reports no model name: the configured one is used.
-  const out: ChatCompletion = { id, object: 'chat.completion', created, model: ctx.model,
-    choices: [{ index: 0, message: msg, finish_reason: finish, logprobs: null }] };
-  if (usage) out.usage = usage;
-  return out;
+  return wholeAnswer({ id, created: ctx.now(), model: ctx.model }, { completions: ctx.routeType === 'llm/v1/completions', logprobs: true },
+    { text, toolCalls, content: contentBesideTools(text, toolCalls), finish, usage });
 }
 
 /**

@@ -33,6 +33,13 @@ export function scrubFromNowOn(token: string): void {
   fetchedTokens.add(token);
 }
 
+/** A token fetched for this call (Entra ID, GCP) as its bearer credential, scrubbed from every text from now on. */
+export function withBearerToken(req: UpstreamRequest, token: string): UpstreamRequest {
+  scrubFromNowOn(token);
+  req.headers.authorization = `Bearer ${token}`;
+  return req;
+}
+
 /** Every credential value the context holds, longest first (so a key inside a header value goes too). */
 function secrets(ctx: TargetContext): string[] {
   const a = ctx.auth;

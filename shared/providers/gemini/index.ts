@@ -3,7 +3,7 @@
 // account). Chat, legacy completions and embeddings are translated; `preserve` sends the client's body
 // (Gemini's own format) to the model's generateContent operation untouched.
 import type { OpenAIResponseBody } from '../../openai/types';
-import { applyConfiguredAuth, scrubFromNowOn } from '../core/auth';
+import { applyConfiguredAuth, withBearerToken } from '../core/auth';
 import { geminiUsage } from '../core/native-usage';
 import { TranslationError, type Provider, type RouteRequest, type TargetContext, type UpstreamRequest } from '../core/types';
 import { encodePathSegment, resolveUrl } from '../core/upstream';
@@ -100,9 +100,7 @@ async function withAuth(req: UpstreamRequest, ctx: TargetContext): Promise<Upstr
     if (json === undefined || json.trim() === '') {
       throw new GcpCredentialError('auth.gcp_use_service_account is set, but neither auth.gcp_service_account_json nor the GCP_SERVICE_ACCOUNT variable holds a service account key');
     }
-    const token = await gcpAccessToken(json);
-    scrubFromNowOn(token);
-    out.headers.authorization = `Bearer ${token}`;
+    return withBearerToken(out, await gcpAccessToken(json));
   }
   return out;
 }

@@ -1,18 +1,15 @@
 // Hugging Face's answers that are not OpenAI's: the text-generation task's (TGI's native answer) and
 // the feature-extraction task's (one vector per input).
-import type { EmbeddingsList, TextCompletion } from '../../openai/types';
+import type { ChatCompletion, EmbeddingsList, TextCompletion } from '../../openai/types';
 import { UpstreamFormatError, type TargetContext } from '../core/types';
+import { wholeAnswer } from '../openai-format/answer';
 import { parseTgiGeneration } from '../tgi/response';
 
 /** The text-generation task's answer as a legacy completion. */
-export function parseTextGeneration(body: unknown, ctx: TargetContext): TextCompletion {
+export function parseTextGeneration(body: unknown, ctx: TargetContext): ChatCompletion | TextCompletion {
   const g = parseTgiGeneration(body, ctx);
-  const out: TextCompletion = {
-    id: `cmpl-${ctx.requestId}`, object: 'text_completion', created: ctx.now(), model: ctx.model,
-    choices: [{ index: 0, text: g.text, finish_reason: g.finish, logprobs: null }],
-  };
-  if (g.usage) out.usage = g.usage;
-  return out;
+  return wholeAnswer({ id: `cmpl-${ctx.requestId}`, created: ctx.now(), model: ctx.model }, { completions: true },
+    { text: g.text, finish: g.finish, usage: g.usage });
 }
 
 /** Feature-extraction output (one vector per input, inputs always sent as a list) into an embeddings list. */

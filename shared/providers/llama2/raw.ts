@@ -13,6 +13,7 @@ import { isObject } from '../core/json';
 import { openaiUsage } from '../core/native-usage';
 import { TranslationError, type GenerationRoute, type TargetContext } from '../core/types';
 import { singlePrompt } from '../openai-format/request-fields';
+import { wholeAnswer } from '../openai-format/answer';
 import { parseTgiGeneration } from '../tgi/response';
 
 function textOf(m: ChatMessage): string {
@@ -92,16 +93,7 @@ export function parseLlama2Raw(body: unknown, ctx: TargetContext): ChatCompletio
   const g = parseTgiGeneration(raw.generation, ctx);
   const text = llama2Answer(g.text);
   const usage = g.usage ?? raw.usage;
-  if (ctx.routeType === 'llm/v1/completions') {
-    return {
-      id: `cmpl-${ctx.requestId}`, object: 'text_completion', created: ctx.now(), model: ctx.model,
-      choices: [{ index: 0, text, finish_reason: g.finish, logprobs: null }],
-      ...(usage ? { usage } : {}),
-    };
-  }
-  return {
-    id: `chatcmpl-${ctx.requestId}`, object: 'chat.completion', created: ctx.now(), model: ctx.model,
-    choices: [{ index: 0, message: { role: 'assistant', content: text }, finish_reason: g.finish }],
-    ...(usage ? { usage } : {}),
-  };
+  const completions = ctx.routeType === 'llm/v1/completions';
+  return wholeAnswer({ id: `${completions ? 'cmpl' : 'chatcmpl'}-${ctx.requestId}`, created: ctx.now(), model: ctx.model }, { completions },
+    { text, finish: g.finish, usage });
 }
